@@ -1,0 +1,9 @@
+"""Exceptions that end a run with one clear line and a documented exit code."""
+
+
+class InputError(Exception):
+    """Bad input or usage: the user must fix a file or a flag (exit 2)."""
+
+
+class RunError(Exception):
+    """A runtime failure the user cannot fix by editing input (exit 1)."""

@@ -1,0 +1,52 @@
+"""Write outputs atomically: the chat JSONL, its provenance, the report and the rejected samples."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from augment.records import Sample
+
+
+def chat_record(sample: Sample, system: str) -> dict:
+    """Return the OpenAI-style chat record of one sample."""
+    return {
+        "messages": [
+            {"role": "system", "content": system},
+            {"role": "user", "content": sample.user},
+            {"role": "assistant", "content": sample.assistant},
+        ]
+    }
+
+
+def jsonl(records: Iterable[dict]) -> str:
+    """Serialise records one per line, keeping Vietnamese characters as they are."""
+    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+
+
+def sibling(out: Path, suffix: str) -> Path:
+    """Return the path beside out that shares its stem, e.g. fine_tune.meta.jsonl."""
+    return out.with_name(f"{out.stem}.{suffix}")
+
+
+def write_atomically(files: dict[Path, str]) -> None:
+    """Write every file to a temporary sibling first, then rename them all into place."""
+    staged = []
+    try:
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            staged.append((temp, path))
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+                stream.write(text)
+                stream.flush()
+                os.fsync(stream.fileno())
+        for temp, path in staged:
+            os.replace(temp, path)
+    finally:
+        for temp, _ in staged:
+            if os.path.exists(temp):
+                os.unlink(temp)

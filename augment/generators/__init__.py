@@ -1,0 +1,1 @@
+"""Generators turn seeds into samples; all share the interface in base.py."""

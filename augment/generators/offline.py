@@ -1,0 +1,241 @@
+"""Offline generator: rewrite each seed with curated templates, synonyms and word-order inversions."""
+
+from __future__ import annotations
+
+import random
+from itertools import islice
+import re
+import tomllib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from augment.facts import load_facts
+from augment.generators.base import Generation, Generator
+from augment.records import Sample, Seed
+from augment.text import exact_key, nfc, strip_diacritics
+
+_SLOT = "⟦{}⟧"
+_SLOT_RE = re.compile(r"⟦(\d+)⟧")
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*(?:\s?(?:k|km|m|đ|h))?\b")
+_NUMBERING_RE = re.compile(r"^\s*\d+\s*[.)]\s+")  # "1. Đà Lạt ..." -> "Đà Lạt ..."
+_OPENER_RE = re.compile(r"^Dạ(?:\s+vâng)?\s*,?\s*(?:chào bạn(?:\s+(?:ạ|nha|nhé))?\s*[!.]\s*)?")
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One rewritten user turn before it becomes a sample."""
+
+    user: str
+    register: str
+    method: str
+
+
+@cache
+def _templates() -> dict:
+    return tomllib.loads(resources.files("augment.data").joinpath("offline.toml").read_text("utf-8"))
+
+
+def _phrase_re(phrases) -> re.Pattern:
+    """Match any phrase as whole words, longest first, case-insensitively."""
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(" + "|".join(map(re.escape, ordered)) + r")(?!\w)", re.IGNORECASE)
+
+
+@cache
+def _locked_re() -> re.Pattern:
+    names = load_facts().locked_names()
+    return re.compile(r"(?<!\w)(" + "|".join(map(re.escape, names)) + r")(?!\w)|" + _NUMBER_RE.pattern, re.IGNORECASE)
+
+
+def mask(text: str) -> tuple[str, list[str]]:
+    """Replace names and numbers with numbered slots so that rewriting cannot touch them."""
+    slots: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        slots.append(match.group(0))
+        return _SLOT.format(len(slots) - 1)
+
+    return _locked_re().sub(keep, text), slots
+
+
+def unmask(text: str, slots: list[str]) -> str:
+    """Put the locked names and numbers back."""
+    return _SLOT_RE.sub(lambda m: slots[int(m.group(1))], text)
+
+
+def question_core(question: str) -> str:
+    """Strip numbering, greetings, particles and final punctuation from a masked question."""
+    data = _templates()
+    prefix_re = re.compile(r"^(?:" + _phrase_re(data["strip_prefixes"]).pattern + r")[\s,:!.]*", re.IGNORECASE)
+    suffix_re = re.compile(r"[\s,]*(?:" + _phrase_re(data["strip_suffixes"]).pattern + r")$", re.IGNORECASE)
+    core = _NUMBERING_RE.sub("", question).strip()
+    previous = None
+    while core != previous:
+        previous = core
+        core = core.strip().rstrip("?!.… ").strip()
+        core = prefix_re.sub("", core)
+        core = suffix_re.sub("", core)
+    return core[:1].lower() + core[1:] if core[:1].isalpha() else core
+
+
+class OfflineGenerator(Generator):
+    """Template shuffling that needs no network: reproducible for a given random seed."""
+
+    name = "offline"
+
+    def __init__(self, random_seed: int = 0):
+        self.random_seed = random_seed
+
+    def generate(self, seeds: Sequence[Seed], n: int) -> Iterator[Generation]:
+        """Yield up to n rewritten samples per seed."""
+        for seed in seeds:
+            samples = self.variants(seed, n)
+            yield Generation(seed, samples, "" if len(samples) >= n else "templates-exhausted")
+
+    def variants(self, seed: Seed, n: int) -> list[Sample]:
+        """Return up to n distinct samples for one seed, spread across registers."""
+        return list(islice(self.iter_variants(seed), n))
+
+    def iter_variants(self, seed: Seed) -> Iterator[Sample]:
+        """Yield every distinct sample the templates allow for one seed, registers interleaved."""
+        rng = random.Random(f"{self.random_seed}:{seed.id}")
+        seen = {exact_key(seed.question)}
+        for candidate in _interleave(self._candidates(seed, rng), rng):
+            key = exact_key(candidate.user)
+            if key in seen:
+                continue
+            seen.add(key)
+            assistant = rewrite_answer(seed.answer, candidate.register, rng)
+            yield Sample(seed, candidate.user, assistant, self.name, candidate.method, candidate.register)
+
+    def _candidates(self, seed: Seed, rng: random.Random) -> dict[str, list[Candidate]]:
+        masked, slots = mask(nfc(seed.question))
+        core = question_core(masked)
+        cores = _core_variations(core, rng)
+        data = _templates()
+        by_register: dict[str, list[Candidate]] = {}
+        for register, wrappers in data["registers"].items():
+            found = []
+            for varied, tags in cores:
+                styled = _style_core(varied, register)
+                for wrapper in wrappers:
+                    text = unmask(wrapper.replace("{q}", styled), slots)
+                    method = "+".join(["register", *tags])
+                    found.append(Candidate(_finish_user(text, register), register, method))
+            rng.shuffle(found)
+            by_register[register] = found
+        return by_register
+
+
+def _core_variations(core: str, rng: random.Random) -> list[tuple[str, list[str]]]:
+    """Return the core plus its synonym and inversion rewrites, each with the tags that made it."""
+    variations = [(core, [])]
+    for _ in range(3):
+        swapped = _swap_synonyms(core, rng)
+        if swapped != core:
+            variations.append((swapped, ["synonym"]))
+    for base, tags in list(variations):
+        for inverted in _invert(base):
+            variations.append((inverted, [*tags, "inversion"]))
+    unique = {}
+    for text, tags in variations:
+        unique.setdefault(text, tags)
+    return list(unique.items())
+
+
+@cache
+def _lexicon() -> tuple[re.Pattern, dict[str, list[str]]]:
+    groups = _templates()["lexicon"]["groups"]
+    alternatives = {}
+    for group in groups:
+        for member in group:
+            alternatives[member.casefold()] = [m for m in group if m != member]
+    return _phrase_re(alternatives), alternatives
+
+
+def _swap_synonyms(core: str, rng: random.Random) -> str:
+    """Replace each lexicon phrase in the core with a random other member of its group."""
+    pattern, alternatives = _lexicon()
+    return pattern.sub(lambda m: rng.choice(alternatives[m.group(0).casefold()]), core)
+
+
+@cache
+def _inversions() -> list[tuple[re.Pattern, str]]:
+    slot = _SLOT.format(r"\d+")
+    rules = []
+    for rule in _templates()["inversion"]:
+        pattern = re.compile(rule["pattern"].replace("<E>", slot), re.IGNORECASE)
+        rules.append((pattern, rule["template"]))
+    return rules
+
+
+def _invert(core: str) -> list[str]:
+    """Return every word-order inversion of the core that a rule allows."""
+    results = []
+    for pattern, template in _inversions():
+        match = pattern.match(core)
+        if match:
+            text = template.format(**match.groupdict())
+            results.append(text[:1].lower() + text[1:] if text[:1].isalpha() else text)
+    return results
+
+
+def _style_core(core: str, register: str) -> str:
+    """Apply the register's spelling to the core: teen-code words or keyword-only."""
+    data = _templates()
+    if register == "teencode":
+        table = {k.casefold(): v for k, v in data["teencode_map"].items()}
+        return _phrase_re(table).sub(lambda m: table[m.group(0).casefold()], core)
+    if register == "terse":
+        dropped = _phrase_re(data["terse"]["drop"]).sub(" ", core)
+        return re.sub(r"\s+", " ", dropped).strip(" ,")
+    return core
+
+
+def _finish_user(text: str, register: str) -> str:
+    """Fix spacing and punctuation, then apply the register's casing and diacritics."""
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s+([?,:!])", r"\1", text).replace("??", "?")
+    if register in _templates()["lowercase_registers"]:
+        text = text.lower()
+        return strip_diacritics(text) if register == "nodiacritics" else text
+    return text[:1].upper() + text[1:]
+
+
+def _interleave(by_register: dict[str, list[Candidate]], rng: random.Random) -> Iterator[Candidate]:
+    """Yield candidates round-robin over registers in a random order, so any prefix spans registers."""
+    order = list(by_register)
+    rng.shuffle(order)
+    queues = [list(by_register[r]) for r in order]
+    while any(queues):
+        for queue in queues:
+            if queue:
+                yield queue.pop(0)
+
+
+def rewrite_answer(answer: str, register: str, rng: random.Random) -> str:
+    """Swap the seed answer's opener and closing offer for ones suited to the user's register."""
+    data = _templates()
+    opener = rng.choice(data["openers"].get(register) or [""])
+    closer = rng.choice(data["closers"]["options"])
+    text = answer.strip()
+    if opener:
+        body = _OPENER_RE.sub("", text, count=1)
+        text = f"{opener} {body[:1].upper()}{body[1:]}"
+    if closer:
+        text = _replace_closer(text, closer)
+    return text
+
+
+def _replace_closer(text: str, closer: str) -> str:
+    head, sep, last_line = text.rpartition("\n")
+    sentences = _SENTENCE_END_RE.split(last_line)
+    if len(sentences) > 1 and re.search(_templates()["closers"]["pattern"], sentences[-1], re.IGNORECASE):
+        sentences[-1] = closer
+        return head + sep + " ".join(sentences)
+    if re.search(_templates()["closers"]["pattern"], last_line, re.IGNORECASE) and head:
+        return head + sep + closer
+    return f"{text}\n{closer}" if "\n" in text else f"{text} {closer}"

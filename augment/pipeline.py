@@ -1,0 +1,89 @@
+"""Run the stages in order: seeds -> generate -> validate -> dedup -> select."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from tqdm import tqdm
+
+from augment.dedup import Deduper
+from augment.gates import check_sample, seed_sample
+from augment.generators.base import Generation, Generator
+from augment.generators.offline import OfflineGenerator
+from augment.records import Sample, Seed
+from augment.select import plan_quotas, select
+
+# Extra offline candidates kept per seed beyond its quota, so selection can balance and dedup losses are covered.
+_SLACK = 3
+
+
+@dataclass
+class Outcome:
+    """What a pipeline run produced."""
+
+    selected: list[Sample]
+    rejected: list[tuple[Sample, str]] = field(default_factory=list)
+    dropped: Counter = field(default_factory=Counter)
+    fallbacks: Counter = field(default_factory=Counter)
+
+
+class Pipeline:
+    """Build exactly target samples from seeds with a primary generator, topped up offline."""
+
+    def __init__(self, primary: Generator, offline: OfflineGenerator, progress: bool = True):
+        self.primary = primary
+        self.offline = offline
+        self.progress = progress
+
+    def run(self, seeds: Sequence[Seed], n: int, target: int) -> Outcome:
+        """Generate, validate, deduplicate and select; return the selection and what was dropped."""
+        outcome = Outcome(selected=[])
+        quotas = plan_quotas(seeds, target)
+        deduper = Deduper()
+        pools: dict[str, list[Sample]] = {seed.id: [] for seed in seeds}
+        for seed in seeds:  # the hand-checked pairs first, so no variant can displace its own seed
+            self._admit(seed_sample(seed), pools, deduper, outcome)
+        variants_wanted = max(n, max(quotas.values(), default=0)) - 1
+        bar = tqdm(total=len(seeds), desc="seeds", unit="seed", disable=not self.progress)
+        for generation in self._primary_generations(seeds, variants_wanted):
+            for sample in generation.samples:
+                self._admit(sample, pools, deduper, outcome)
+            self._top_up(generation, quotas[generation.seed.id], pools, deduper, outcome)
+            bar.update()
+        bar.close()
+        outcome.selected = select(pools, seeds, target)
+        return outcome
+
+    def _primary_generations(self, seeds: Sequence[Seed], wanted: int):
+        if self.primary is self.offline:  # offline-only: the top-up pass does all the work
+            return (Generation(seed) for seed in seeds)
+        return self.primary.generate(seeds, wanted)
+
+    def _admit(self, sample: Sample, pools, deduper: Deduper, outcome: Outcome) -> bool:
+        reason = check_sample(sample) or deduper.admit(sample)
+        if reason:
+            outcome.dropped[reason] += 1
+            outcome.rejected.append((sample, reason))
+            return False
+        pools[sample.seed.id].append(sample)
+        return True
+
+    def _top_up(self, generation: Generation, quota: int, pools, deduper: Deduper, outcome: Outcome) -> None:
+        """Fill a seed's pool offline up to its quota plus slack, recording why the fallback happened."""
+        seed = generation.seed
+        pool = pools[seed.id]
+        offline_only = self.primary is self.offline
+        wanted = quota + _SLACK if offline_only else quota
+        if len(pool) >= wanted:
+            return
+        reason = "" if offline_only else generation.problem or "rejected-variants"
+        added = 0
+        for sample in self.offline.iter_variants(seed):
+            if len(pool) >= wanted:
+                break
+            sample.fallback = reason
+            added += self._admit(sample, pools, deduper, outcome)
+        if reason and added:
+            outcome.fallbacks[reason] += 1

@@ -1,0 +1,39 @@
+"""Count what a run kept and dropped, for the printed summary and the saved report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from augment.records import Sample
+
+
+def count_by(samples: Iterable[Sample], field: str) -> dict[str, int]:
+    """Count samples by one provenance field, most common first, ties by name."""
+    counts = Counter(sample.meta()[field] for sample in samples)
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def build_report(selected: list[Sample], dropped: Counter, fallbacks: Counter, **run: object) -> dict:
+    """Return the run summary: settings, counts of what was written, and counts of what was dropped."""
+    return {
+        **run,
+        "written": len(selected),
+        "by_intent": count_by(selected, "intent"),
+        "by_place": count_by(selected, "place"),
+        "by_generator": count_by(selected, "generator"),
+        "by_method": count_by(selected, "method"),
+        "by_register": count_by(selected, "register"),
+        "dropped": dict(sorted(dropped.items())),
+        "fallbacks": dict(sorted(fallbacks.items())),
+    }
+
+
+def summary_lines(report: dict) -> list[str]:
+    """Return the short human summary printed at the end of a run."""
+    lines = [f"wrote {report['written']} of {report['target']} samples from {report['seeds']} seeds"]
+    for key in ("by_intent", "by_generator", "by_register", "dropped", "fallbacks"):
+        if report.get(key):
+            parts = ", ".join(f"{name} {count}" for name, count in report[key].items())
+            lines.append(f"  {key.replace('_', ' ')}: {parts}")
+    return lines

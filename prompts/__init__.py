@@ -1,0 +1,1 @@
+"""Prompt files, installed as package data so the console script finds them anywhere."""
