@@ -1,0 +1,46 @@
+"""Shared fixtures: no test may reach the network or see a real API key."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from augment.generators.offline import OfflineGenerator
+from augment.seeds import load_seeds
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds" / "fine_tune.csv"
+KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL", "GOOGLE_GENAI_API_VERSION")
+
+
+@pytest.fixture(autouse=True)
+def no_network_keys(monkeypatch, tmp_path):
+    """Remove API keys and endpoint overrides, and run each test from an empty folder (no stray .env)."""
+    for name in KEY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def seeds():
+    """Return the project's real seed file, loaded once."""
+    return load_seeds(SEEDS)
+
+
+@pytest.fixture
+def offline():
+    """Return an offline generator with a fixed random seed."""
+    return OfflineGenerator(random_seed=0)
+
+
+def write_csv(path: Path, rows: list[list[str]], header=("id", "intent", "place", "question", "answer")) -> Path:
+    """Write a seed CSV for a test and return its path."""
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        if header:
+            writer.writerow(header)
+        writer.writerows(rows)
+    return path
