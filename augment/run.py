@@ -11,6 +11,7 @@ from pathlib import Path
 from augment.errors import InputError, RunError
 from augment.export import chat_record, jsonl, sibling, write_atomically
 from augment.gates import check_seeds
+from augment.generators.base import Generator
 from augment.generators.offline import OfflineGenerator
 from augment.pipeline import Pipeline
 from augment.prompting import system_prompt
@@ -74,11 +75,11 @@ def _run(args: argparse.Namespace) -> int:
     check_seeds(seeds, str(args.seeds))
     target = args.target or len(seeds) * args.n
     offline = OfflineGenerator(random_seed=args.seed)
-    log.info("offline mode: template shuffling, reproducible with --seed %d", args.seed)
-    outcome = Pipeline(offline, offline, progress=not args.quiet).run(seeds, args.n, target)
+    primary = _choose_generator(args, offline)
+    outcome = Pipeline(primary, offline, progress=not args.quiet).run(seeds, args.n, target)
     report = build_report(
         outcome.selected, outcome.dropped, outcome.fallbacks,
-        target=target, seeds=len(seeds), n=args.n, random_seed=args.seed, primary=offline.name,
+        target=target, seeds=len(seeds), n=args.n, random_seed=args.seed, primary=primary.name,
     )
     _write_outputs(args.out, outcome, report)
     for line in summary_lines(report):
@@ -87,6 +88,12 @@ def _run(args: argparse.Namespace) -> int:
         log.warning("short of target: wrote %d of %d samples; add seeds or lower --target", len(outcome.selected), target)
         return EXIT_DEGRADED
     return EXIT_OK
+
+
+def _choose_generator(args: argparse.Namespace, offline: OfflineGenerator) -> Generator:
+    """Return the primary generator and say in one line which mode the run is in."""
+    log.info("offline mode (--offline): template shuffling, reproducible with --seed %d", args.seed)
+    return offline
 
 
 def _write_outputs(out: Path, outcome, report: dict) -> None:
