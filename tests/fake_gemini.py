@@ -298,6 +298,16 @@ _TEENCODE = {
     "biết": "bít", "nhiêu": "nhiu", "thế": "thía", "rồi": "r", "bạn": "bn", "em": "e",
 }
 
+# Phrase synonyms applied only to words outside names and numbers (longest first).
+_SYNONYMS = [
+    ("như thế nào", "ra sao"), ("bao lâu", "mất bao nhiêu thời gian"), ("ở đâu", "chỗ nào"),
+    ("mấy giờ", "giờ nào"), ("thế nào", "ra sao"), ("giá vé", "tiền vé"), ("mở cửa", "hoạt động"),
+    ("khách sạn", "chỗ ở"), ("được không", "có được không"), ("bao nhiêu tiền", "hết bao nhiêu"),
+    ("muốn", "định"), ("ngon", "hấp dẫn"), ("nên", "có nên"), ("gì", "những gì"), ("giá", "mức giá"),
+]
+
+_TERSE_DROP = {"ạ", "vậy", "nhỉ", "thế", "à", "ơi", "nhé", "nha", "giúp"}
+
 
 class _Question:
     """Split a seed question into tokens and remember which ones must not change."""
@@ -324,16 +334,31 @@ class _Question:
                     protected = nxt[:1].isupper()  # "Hà Nội ..." starts with a name
             self.tokens.append((token, protected))
 
-    def render(self, word_fn: Callable[[str], str] = lambda w: w) -> str:
-        """Return the body with the first free word lowercased and word_fn on free words."""
-        out = []
+    def render(
+        self,
+        word_fn: Callable[[str], str] = lambda w: w,
+        run_fn: Callable[[str], str] = lambda run: run,
+    ) -> str:
+        """Return the body with the first free word lowercased and fns on free words/runs."""
+        out: list[str] = []
+        run: list[str] = []
+
+        def flush() -> None:
+            if run:
+                text = run_fn(" ".join(run)).strip()
+                if text:
+                    out.append(text)
+                run.clear()
+
         for idx, (token, protected) in enumerate(self.tokens):
             if protected:
+                flush()
                 out.append(token)
                 continue
             if idx == 0:
                 token = token[:1].lower() + token[1:]
-            out.append(word_fn(token))
+            run.append(word_fn(token))
+        flush()
         return " ".join(out)
 
 
@@ -341,41 +366,96 @@ def _teencode_word(token: str) -> str:
     return re.sub(r"\w+", lambda m: _TEENCODE.get(m.group(0), m.group(0)), token)
 
 
-# (register, method, template). {q} is the lowercased-first question body; {Q} the original
-# body; {d} the body without diacritics; {t} the body in teencode; {p} the place.
+def _synonym_run(run: str) -> str:
+    for old, new in _SYNONYMS:
+        replaced = re.sub(rf"(?<!\w){re.escape(old)}(?!\w)", new, run)
+        if replaced != run:
+            return replaced  # one substitution keeps the question recognisable
+    return run
+
+
+def _terse_word(token: str) -> str:
+    return "" if token.strip(",.!?").casefold() in _TERSE_DROP else token
+
+
+def _terse_run(run: str) -> str:
+    return " ".join(run.split())
+
+
+# (register, method, template). {q}: question body, first free word lowercased; {Q}: body
+# as written; {s}: body with one synonym swapped; {x}: body without filler words;
+# {d}: body without diacritics; {t}: body in teencode. Names and numbers are never touched.
 _TEMPLATES: list[tuple[str, str, str]] = [
     ("polite", "register", "Cho mình hỏi {q}?"),
-    ("casual", "register", "Ad ơi, {q}?"),
+    ("casual", "synonym", "Ad ơi, {s}?"),
     ("deferential", "register", "Dạ cho em hỏi {q} ạ?"),
-    ("polite", "synonym", "{Q} vậy ạ?"),
-    ("casual", "register", "cho mình hỏi {q} nhé"),
     ("polite", "inversion", "{Q}, cho mình hỏi với?"),
     ("teencode", "register", "ad oi cho mk hỏi {t} z"),
+    ("terse", "synonym", "{x}?"),
     ("nodiacritics", "register", "cho minh hoi {d} vay a"),
-    ("terse", "synonym", "Hỏi nhanh: {q}?"),
-    ("deferential", "register", "Anh chị cho em hỏi, {q} ạ?"),
-    ("polite", "synonym", "Xin hỏi {q}?"),
-    ("casual", "register", "Shop ơi, {q} thế?"),
+    ("casual", "register", "cho mình hỏi {q} nhé"),
+    ("deferential", "synonym", "Dạ, em muốn hỏi là {s} ạ?"),
     ("polite", "inversion", "{Q} — mình đang thắc mắc, ai biết chỉ giúp với?"),
-    ("deferential", "synonym", "Dạ, em muốn hỏi là {q} ạ?"),
-    ("terse", "synonym", "Cần biết: {q}?"),
+    ("polite", "synonym", "Xin hỏi {s}?"),
+    ("casual", "register", "Shop ơi, {q} thế?"),
+    ("terse", "register", "Hỏi nhanh: {x}?"),
+    ("deferential", "register", "Anh chị cho em hỏi, {q} ạ?"),
     ("casual", "register", "mọi người ơi, {q} nha"),
     ("polite", "inversion", "Mình đang tìm hiểu thì thắc mắc: {q}?"),
-    ("polite", "synonym", "Nhờ bạn giải đáp giúp: {q}?"),
-    ("nodiacritics", "register", "ban oi, {d}?"),
-    ("teencode", "register", "mn oi {t} z ạ"),
+    ("nodiacritics", "synonym", "ban oi, {d}?"),
+    ("teencode", "synonym", "mn oi {t} z ạ"),
     ("deferential", "inversion", "{Q} ạ? Em cảm ơn ạ."),
-    ("casual", "synonym", "Bạn ơi, {q} vậy?"),
+    ("polite", "synonym", "Nhờ bạn giải đáp giúp: {s}?"),
+    ("casual", "synonym", "Bạn ơi, {s} vậy?"),
+    ("terse", "inversion", "Cần biết: {x}?"),
 ]
 
-_COMBO_PREFIXES = ["Cho mình hỏi", "Ad ơi,", "Dạ cho em hỏi", "Bạn ơi,", "Cho hỏi", "Mình muốn hỏi"]
-_COMBO_SUFFIXES = ["vậy ạ", "nhé", "nha", "với", "thế", "ha"]
+# Context clauses put in front of a rewrite when it is still too close to the seed or to an
+# earlier variant. No digits (they would change the question's numbers), no names.
+_CONTEXT = [
+    "Nhà mình đang lên kế hoạch đi chơi cuối tuần,",
+    "Lần đầu mình tới đây nên chưa rành đường,",
+    "Bố mẹ em sắp lên thăm và muốn đi tham quan,",
+    "Tụi mình là nhóm sinh viên đi phượt tiết kiệm,",
+    "Em đọc trên mạng thấy mỗi trang nói một kiểu,",
+    "Sắp tới công ty tổ chức du lịch cho nhân viên,",
+    "Vợ chồng mình dẫn theo con nhỏ và ông bà,",
+    "Mình ở xa mới chuyển về nên hỏi hơi kỹ,",
+    "Hôm trước bạn bè giới thiệu mà mình quên mất chi tiết,",
+    "Chuyến này đi gấp nên mình cần thông tin chính xác,",
+    "Người yêu mình rất thích khám phá ẩm thực địa phương,",
+    "Đoàn khách quốc tế bên mình cần hướng dẫn cụ thể,",
+    "Dạo này trời hay mưa nên mình muốn chuẩn bị trước,",
+    "Mình hay say xe nên tính toán lộ trình cẩn thận,",
+    "Cả lớp cấp ba rủ nhau họp mặt đi chơi xa,",
+    "Ông ngoại đi lại khó khăn nên nhà mình cân nhắc kỹ,",
+]
 
-_ASSISTANT_OPENERS = ["Dạ vâng, ", "Vâng ạ, ", "Dạ thưa bạn, ", "Dạ chào bạn, "]
+# The project's dedup calls two user turns near-duplicates at a Jaccard of 0.8 over
+# unaccented syllable 1-2-grams; staying under 0.7 keeps every fake variant admissible.
+_MAX_SIMILARITY = 0.7
+
+_ASSISTANT_OPENERS = ["Dạ vâng, ", "Dạ thưa bạn, ", "Dạ chào bạn, ", "Dạ vâng ạ, "]
 
 
-def _norm(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.casefold()))
+def _loose_key(text: str) -> str:
+    text = _strip_diacritics(unicodedata.normalize("NFC", text).casefold())
+    text = re.sub(r"[^\w\s]|_", " ", text)
+    text = re.sub(r"(\w)\1{2,}", r"\1", text)
+    return " ".join(text.split())
+
+
+def _grams(text: str) -> set[str]:
+    tokens = _loose_key(text).split()
+    return set(tokens) | {f"{a} {b}" for a, b in zip(tokens, tokens[1:])}
+
+
+def _similarity(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def _exact_key(text: str) -> str:
+    return " ".join(re.findall(r"\w+", unicodedata.normalize("NFC", text).casefold()))
 
 
 def _assistant_from(answer: str, index: int) -> str:
@@ -389,46 +469,70 @@ def default_variants(seed: dict, n: int) -> list[dict]:
     """Return n deterministic, distinct variants of the seed's question and answer."""
     question = str(seed.get("question", ""))
     answer = str(seed.get("answer", ""))
-    place = str(seed.get("place") or "")
-    parsed = _Question(question, place)
+    parsed = _Question(question, str(seed.get("place") or ""))
     fields = {
         "q": parsed.render(),
         "Q": parsed.body,
+        "s": parsed.render(run_fn=_synonym_run),
+        "x": parsed.render(_terse_word, _terse_run),
         "d": parsed.render(_strip_diacritics),
         "t": parsed.render(_teencode_word),
-        "p": place,
     }
-    forms: list[tuple[str, str, str]] = [
-        (register, method, template.format(**fields)) for register, method, template in _TEMPLATES
-    ]
-    forms += [
-        ("polite", "register", f"{prefix} {fields['q']} {suffix}?")
-        for prefix, suffix in itertools.product(_COMBO_PREFIXES, _COMBO_SUFFIXES)
-    ]
-    seen = {_norm(question)}
-    variants: list[dict] = []
-    for register, method, user in forms:
-        if len(variants) >= n:
+
+    def with_context(base: str, clauses: list[str]) -> str:
+        if not clauses:
+            return base
+        if base.startswith(fields["Q"]):
+            base = fields["q"] + base[len(fields["Q"]):]  # keeps a leading name capitalised
+        elif base[:1].isupper():
+            base = base[:1].lower() + base[1:]
+        return " ".join(clauses + [base])
+
+    # Every candidate: template i, then with 1..3 context clauses picked per template so
+    # that different variants tend to get different clauses.
+    candidates: list[tuple[str, str, str]] = []
+    for extra in range(4):
+        for idx, (register, method, template) in enumerate(_TEMPLATES):
+            clauses = [_CONTEXT[(idx + k * 7 + extra) % len(_CONTEXT)] for k in range(extra)]
+            candidates.append((register, method, with_context(template.format(**fields), clauses)))
+
+    taken_keys = {_exact_key(question)}
+    taken_grams = [_grams(question)]
+    chosen: list[tuple[str, str, str]] = []
+    leftovers: list[tuple[str, str, str]] = []
+    for register, method, user in candidates:
+        if len(chosen) >= n:
             break
-        key = _norm(user)
-        if key in seen:
+        key = _exact_key(user)
+        if key in taken_keys:
             continue
-        seen.add(key)
-        variants.append({"user": user, "assistant": "", "register": register, "method": method})
-    counter = itertools.count(1)
-    while len(variants) < n:
-        # Beyond ~55 forms: numbered rewrites keep the list distinct for any n.
-        variants.append(
-            {
-                "user": f"Câu hỏi thứ {next(counter)}: {fields['q']}?",
-                "assistant": "",
-                "register": "polite",
-                "method": "register",
-            }
-        )
-    for index, variant in enumerate(variants):
-        variant["assistant"] = _assistant_from(answer, index)
-    return variants
+        grams = _grams(user)
+        if max(_similarity(grams, other) for other in taken_grams) >= _MAX_SIMILARITY:
+            leftovers.append((register, method, user))
+            continue
+        taken_keys.add(key)
+        taken_grams.append(grams)
+        chosen.append((register, method, user))
+    # Past what the clause pool can keep apart, fall back to merely distinct rewrites.
+    for register, method, user in leftovers:
+        if len(chosen) >= n:
+            break
+        key = _exact_key(user)
+        if key not in taken_keys:
+            taken_keys.add(key)
+            chosen.append((register, method, user))
+    for clause_a, clause_b in itertools.permutations(_CONTEXT, 2):
+        if len(chosen) >= n:
+            break
+        user = with_context(f"Cho mình hỏi {fields['q']}?", [clause_a, clause_b])
+        key = _exact_key(user)
+        if key not in taken_keys:
+            taken_keys.add(key)
+            chosen.append(("polite", "register", user))
+    return [
+        {"user": user, "assistant": _assistant_from(answer, index), "register": register, "method": method}
+        for index, (register, method, user) in enumerate(chosen[:n])
+    ]
 
 
 def default_responder(body: dict) -> Union[dict, Fault]:

@@ -415,6 +415,20 @@ def test_default_variants_are_distinct_and_keep_names_and_numbers():
     assert len({v["register"] for v in variants}) == 6
 
 
+def test_default_variants_pass_the_project_gates_and_dedup():
+    from augment.dedup import Deduper
+    from augment.gates import check_sample, seed_sample
+    from augment.records import Sample, Seed
+
+    seed = Seed(**{k: v for k, v in SEED.items() if k != "n"})
+    deduper = Deduper()
+    assert deduper.admit(seed_sample(seed)) == ""
+    for variant in default_variants(SEED, 12):
+        sample = Sample(seed, variant["user"], variant["assistant"], "gemini", variant["method"], variant["register"])
+        assert check_sample(sample) == "", variant
+        assert deduper.admit(sample) == "", variant
+
+
 def test_seed_from_request_shapes():
     body = {"contents": [{"role": "user", "parts": [{"text": "Hi"}, {"text": make_prompt(SEED)}]}]}
     assert seed_from_request(body) == SEED

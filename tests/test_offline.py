@@ -1,0 +1,106 @@
+"""Offline generator: varied registers, locked names and numbers, reproducible."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from collections import Counter
+
+import pytest
+
+from augment.generators.offline import OfflineGenerator, mask, question_core, rewrite_answer, unmask
+from augment.records import Seed
+from augment.text import exact_key, loose_key, numbers
+
+PRICE = Seed("T1", "price", "Đà Lạt", "Cho mình hỏi giá vé Thung lũng Tình Yêu bao nhiêu tiền ạ?",
+             "Dạ, vé vào cổng khoảng 250.000 đồng/người ạ.\nBạn cần mình gợi ý thêm gì cứ nhắn nha!")
+COMPARE = Seed("T2", "comparison", "Đà Lạt", "Tháng 12 nên đi Đà Lạt hay Sa Pa?",
+               "Dạ, tháng 12 Đà Lạt khô ráo, Sa Pa lạnh hơn ạ.")
+
+
+def test_mask_locks_names_and_numbers():
+    masked, slots = mask("Tháng 12 nên đi Đà Lạt hay Sa Pa, vé 250.000 đồng?")
+    assert slots == ["12", "Đà Lạt", "Sa Pa", "250.000"]
+    assert "Đà Lạt" not in masked
+    assert unmask(masked, slots) == "Tháng 12 nên đi Đà Lạt hay Sa Pa, vé 250.000 đồng?"
+
+
+@pytest.mark.parametrize(
+    "question, core",
+    [
+        ("Cho mình hỏi giá vé ⟦0⟧ bao nhiêu tiền ạ?", "giá vé ⟦0⟧ bao nhiêu tiền"),
+        ("1. ⟦0⟧ ăn gì ngon?", "⟦0⟧ ăn gì ngon"),
+        ("ad ơi chợ đêm ⟦0⟧ nằm ở đâu vậy", "chợ đêm ⟦0⟧ nằm ở đâu"),
+        ("Xin chào, lịch trình ⟦0⟧!!", "lịch trình ⟦0⟧"),
+    ],
+)
+def test_question_core_strips_greetings_particles_and_numbering(question, core):
+    assert question_core(question) == core
+
+
+def test_variants_keep_every_name_and_number(offline):
+    for seed in (PRICE, COMPARE):
+        for sample in offline.variants(seed, 30):
+            user = loose_key(sample.user)
+            for name in ("thung lung tinh yeu",) if seed is PRICE else ("da lat", "sa pa"):
+                assert name in user, sample.user
+            assert sorted(numbers(sample.user)) == sorted(numbers(seed.question)), sample.user
+            assert numbers(sample.assistant) == numbers(seed.answer)
+
+
+def test_variants_span_registers_and_methods(offline):
+    samples = offline.variants(PRICE, 12)
+    registers = Counter(s.register for s in samples)
+    assert set(registers) == {"polite", "deferential", "casual", "teencode", "terse", "nodiacritics"}
+    assert max(registers.values()) <= 3
+    methods = {s.method for s in samples}
+    assert any("synonym" in m for m in methods) and any("inversion" in m for m in methods)
+
+
+def test_variants_are_distinct_and_differ_from_the_seed(offline):
+    samples = offline.variants(COMPARE, 25)
+    keys = [exact_key(s.user) for s in samples]
+    assert len(set(keys)) == len(keys)
+    assert exact_key(COMPARE.question) not in keys
+
+
+def test_inversions_reorder_words(offline):
+    users = {s.user for s in offline.variants(COMPARE, 40)}
+    assert any("Sa Pa hay Đà Lạt" in u for u in users)
+    assert any(u.lower().endswith("vào tháng 12?") or "vào tháng 12" in u.lower() for u in users)
+    price_users = {s.user for s in offline.variants(PRICE, 40)}
+    assert any(u.startswith("Thung lũng Tình Yêu") or "Thung lũng Tình Yêu giá vé" in u for u in price_users)
+
+
+def test_no_diacritics_and_teencode_look_like_users_type(offline):
+    samples = offline.variants(PRICE, 40)
+    bare = [s.user for s in samples if s.register == "nodiacritics"]
+    assert bare and all(u.isascii() and u == u.lower() for u in bare)
+    teen = [s.user for s in samples if s.register == "teencode"]
+    assert teen and any(token in u.split() for u in teen for token in ("z", "k", "e", "mik", "vs", "bnhiu"))
+
+
+def test_answers_stay_polite_and_nfc(offline):
+    for sample in offline.variants(PRICE, 30):
+        assert sample.assistant.startswith("Dạ")
+        assert "250.000 đồng" in sample.assistant
+        assert unicodedata.is_normalized("NFC", sample.assistant)
+
+
+def test_rewrite_answer_swaps_the_closing_offer():
+    answers = {rewrite_answer(PRICE.answer, "casual", random.Random(i)) for i in range(40)}
+    assert len(answers) > 3
+    assert all(a.count("cứ nhắn nha") <= 1 for a in answers)
+
+
+def test_same_random_seed_same_variants_other_seed_differs():
+    first = [(s.user, s.assistant) for s in OfflineGenerator(7).variants(PRICE, 10)]
+    again = [(s.user, s.assistant) for s in OfflineGenerator(7).variants(PRICE, 10)]
+    other = [(s.user, s.assistant) for s in OfflineGenerator(8).variants(PRICE, 10)]
+    assert first == again
+    assert first != other
+
+
+def test_real_seeds_each_give_at_least_twenty_variants(seeds, offline):
+    short = [seed.id for seed in seeds if len(offline.variants(seed, 20)) < 20]
+    assert not short
