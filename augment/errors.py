@@ -7,3 +7,7 @@ class InputError(Exception):
 
 class RunError(Exception):
     """A runtime failure the user cannot fix by editing input (exit 1)."""
+
+
+class LockedError(Exception):
+    """Another run holds the lock on the same outputs (exit 4)."""

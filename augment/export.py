@@ -32,8 +32,16 @@ def sibling(out: Path, suffix: str) -> Path:
     return out.with_name(f"{out.stem}.{suffix}")
 
 
+def remove_stale_temporaries(paths: Iterable[Path]) -> None:
+    """Delete temporary siblings left by a run that was killed mid-write (call while holding the lock)."""
+    for path in paths:
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+
+
 def write_atomically(files: dict[Path, str]) -> None:
     """Write every file to a temporary sibling first, then rename them all into place."""
+    remove_stale_temporaries(files)
     staged = []
     try:
         for path, text in files.items():

@@ -6,13 +6,17 @@ import argparse
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
-from augment.errors import InputError, RunError
+from augment.errors import InputError, LockedError, RunError
 from augment.export import chat_record, jsonl, sibling, write_atomically
 from augment.gates import check_seeds
 from augment.generators.base import Generator
 from augment.generators.offline import OfflineGenerator
+from augment.lock import output_lock
+from augment.logs import setup_logging
+from augment.manifest import build_manifest
 from augment.pipeline import Pipeline
 from augment.prompting import system_prompt
 from augment.report import build_report, summary_lines
@@ -20,7 +24,7 @@ from augment.seeds import load_seeds
 
 log = logging.getLogger("augment")
 
-EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_DEGRADED = 0, 1, 2, 3
+EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_DEGRADED, EXIT_LOCKED = 0, 1, 2, 3, 4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,24 +57,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed and inputs give byte-identical offline output (default 0)")
     parser.add_argument("--offline", action="store_true", help="never call Gemini: template shuffling only (the reproducible build)")
     parser.add_argument("--quiet", action="store_true", help="print only warnings and errors; no progress bar")
+    parser.add_argument("--log-file", type=Path, help="also append structured JSON log lines to this file")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the whole pipeline and return the exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="augment: %(message)s", stream=sys.stderr, force=True)
+    setup_logging(args.quiet, args.log_file)
     try:
-        return _run(args)
+        with output_lock(args.out):
+            return _run(args, time.monotonic())
     except InputError as error:
         log.error("%s", error)
         return EXIT_USAGE
+    except LockedError as error:
+        log.error("%s", error)
+        return EXIT_LOCKED
     except RunError as error:
         log.error("%s", error)
         return EXIT_RUNTIME
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, started: float) -> int:
     seeds = load_seeds(args.seeds)
     check_seeds(seeds, str(args.seeds))
     target = args.target or len(seeds) * args.n
@@ -81,13 +90,19 @@ def _run(args: argparse.Namespace) -> int:
         outcome.selected, outcome.dropped, outcome.fallbacks,
         target=target, seeds=len(seeds), n=args.n, random_seed=args.seed, primary=primary.name,
     )
-    _write_outputs(args.out, outcome, report)
+    status = EXIT_OK if len(outcome.selected) == target else EXIT_DEGRADED
+    manifest = build_manifest(args.seeds, _flags(args), report, time.monotonic() - started, status)
+    _write_outputs(args.out, outcome, report, manifest)
     for line in summary_lines(report):
         log.info("%s", line)
-    if len(outcome.selected) < target:
+    if status == EXIT_DEGRADED:
         log.warning("short of target: wrote %d of %d samples; add seeds or lower --target", len(outcome.selected), target)
-        return EXIT_DEGRADED
-    return EXIT_OK
+    return status
+
+
+def _flags(args: argparse.Namespace) -> dict:
+    """Return the flags as plain JSON values, for the manifest."""
+    return {name: str(value) if isinstance(value, Path) else value for name, value in sorted(vars(args).items())}
 
 
 def _choose_generator(args: argparse.Namespace, offline: OfflineGenerator) -> Generator:
@@ -96,7 +111,7 @@ def _choose_generator(args: argparse.Namespace, offline: OfflineGenerator) -> Ge
     return offline
 
 
-def _write_outputs(out: Path, outcome, report: dict) -> None:
+def _write_outputs(out: Path, outcome, report: dict, manifest: dict) -> None:
     system = system_prompt()
     rejected = ({"reason": reason, **sample.meta(), "user": sample.user, "assistant": sample.assistant} for sample, reason in outcome.rejected)
     write_atomically({
@@ -104,6 +119,7 @@ def _write_outputs(out: Path, outcome, report: dict) -> None:
         sibling(out, "meta.jsonl"): jsonl(sample.meta() for sample in outcome.selected),
         sibling(out, "rejected.jsonl"): jsonl(rejected),
         sibling(out, "report.json"): json.dumps(report, ensure_ascii=False, indent=2) + "\n",
+        sibling(out, "manifest.json"): json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
     })
 
 

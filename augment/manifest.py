@@ -1,0 +1,41 @@
+"""The run manifest: what went in, what came out, how long it took, how it ended."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from pathlib import Path
+
+from augment import __version__
+
+
+def file_hash(data: bytes) -> str:
+    """Return the sha256 hex digest of some bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def input_hashes(seeds_path: Path) -> dict[str, str]:
+    """Hash the seed file, every prompt file and every data file that shapes the output."""
+    hashes = {"seeds": file_hash(seeds_path.read_bytes())}
+    for package, label in (("augment.prompts", "prompts"), ("augment.data", "data")):
+        for entry in sorted(resources.files(package).iterdir(), key=lambda e: e.name):
+            if entry.name.endswith((".txt", ".toml")):
+                hashes[f"{label}/{entry.name}"] = file_hash(entry.read_bytes())
+    return hashes
+
+
+def build_manifest(seeds_path: Path, flags: dict, report: dict, seconds: float, exit_status: int) -> dict:
+    """Return the manifest written beside the outputs."""
+    return {
+        "package_version": __version__,
+        "inputs": input_hashes(seeds_path),
+        "flags": flags,
+        "model": report.get("model"),
+        "counts": {key: report[key] for key in ("target", "written", "seeds") if key in report},
+        "by_generator": report.get("by_generator", {}),
+        "api_calls": report.get("api_calls", 0),
+        "cache_hits": report.get("cache_hits", 0),
+        "tokens": report.get("tokens", {}),
+        "duration_seconds": round(seconds, 3),
+        "exit_status": exit_status,
+    }
