@@ -1,29 +1,19 @@
-"""Loopback fake of the Gemini Developer API for tests and benchmarks (stdlib only).
+"""Serve a loopback fake of the Gemini Developer API for tests and benchmarks (stdlib only)."""
 
-The fake speaks the same JSON wire format as generativelanguage.googleapis.com, so the
-real ``google-genai`` SDK can talk to it via ``HttpOptions(base_url=fake.base_url)``:
-
-    with FakeGemini() as fake:
-        client = genai.Client(api_key="test-key",
-                              http_options=types.HttpOptions(base_url=fake.base_url))
-        fake.script(http_error(429), raw_text("```json\\n{}\\n```"))
-        ...
-
-Supported endpoints (``v1`` and ``v1beta``):
-  POST /{ver}/models/{model}:generateContent
-  POST /{ver}/models/{model}:batchGenerateContent   (inline requests only)
-  GET  /{ver}/batches/{id}                          (PENDING -> RUNNING -> SUCCEEDED)
-
-A responder is ``responder(body: dict) -> dict | Fault``: a dict is sent as the 200 body
-of a generateContent response, a ``Fault`` is applied as if it had been scripted. For a
-generate request the order is: matching ``fault_for`` rule, then the next ``script``
-fault, then the responder. Batch items only see ``fault_for`` rules and the responder
-(scripted faults are for generateContent requests, as in the real service where a batch
-is one HTTP call).
-
-The API key is only kept in ``RecordedRequest.headers`` (masked in its repr); nothing
-is ever logged.
-"""
+# The fake speaks the JSON wire format of generativelanguage.googleapis.com so that the real
+# google-genai SDK can be pointed at it with HttpOptions(base_url=fake.base_url); tests then
+# exercise the project's real client code instead of a mock of it.
+#
+# Endpoints (v1 and v1beta): POST models/{m}:generateContent, POST models/{m}:batchGenerateContent
+# (inline requests only), GET batches/{id} (PENDING on create, then RUNNING, then SUCCEEDED).
+#
+# A responder is responder(body) -> dict | Fault: a dict is the 200 body, a Fault is applied as if
+# scripted. A generate request takes the first matching fault_for rule, else the next script()
+# fault, else the responder. Batch items see fault_for rules and the responder only, because in
+# the real service a whole batch is one HTTP call and cannot fail item by item at the HTTP level.
+#
+# The API key is kept only in RecordedRequest.headers (masked in its repr) and is never logged,
+# so tests can assert it never reaches any output file.
 
 from __future__ import annotations
 
@@ -37,7 +27,7 @@ import threading
 import time
 import unicodedata
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
 
 __all__ = [
@@ -112,7 +102,7 @@ _BATCH_GET_RE = re.compile(r"^/(v1|v1beta)/batches/([^/:]+)$")
 
 @dataclass(frozen=True)
 class Fault:
-    """A scripted deviation from the normal answer of one request."""
+    """Describe a scripted deviation from the normal answer of one request."""
 
     kind: str
     code: int = 200
@@ -554,7 +544,7 @@ def default_responder(body: dict) -> Union[dict, Fault]:
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One HTTP request as the fake received it."""
+    """Hold one HTTP request as the fake received it."""
 
     method: str
     path: str
@@ -633,6 +623,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # Headers and body go out in two writes; with Nagle on, the body waits for the
+        # client's delayed ACK and every call costs ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.fake._track(self.connection, add=True)
 
     def finish(self) -> None:
@@ -709,6 +702,7 @@ class FakeGemini:
         self._rules: list[_Rule] = []
         self._batches: dict[str, _BatchJob] = {}
         self._batch_ids = itertools.count(1)
+        self._batch_done = threading.Lock()  # two racing polls must not run the responder twice
         self._connections: set = set()
         self._stopping = threading.Event()
         self._server: Optional[_Server] = None
@@ -758,7 +752,8 @@ class FakeGemini:
         self.close()
 
     def __repr__(self) -> str:
-        return f"FakeGemini(base_url={self.base_url!r}, requests={len(self._requests)})"
+        where = self.base_url if self._server is not None else "stopped"
+        return f"FakeGemini({where}, requests={len(self._requests)})"
 
     @property
     def base_url(self) -> str:
@@ -966,8 +961,9 @@ class FakeGemini:
             job.update_time = _now_rfc3339()
             handler.send_json(200, self._operation(job, "BATCH_STATE_RUNNING"))
             return
-        if job.output is None:
-            self._complete(job)
+        with self._batch_done:
+            if job.output is None:
+                self._complete(job)
         handler.send_json(200, self._operation(job, "BATCH_STATE_SUCCEEDED"))
 
     def _complete(self, job: _BatchJob) -> None:
