@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from augment.facts import load_facts
 from augment.run import main
-from augment.text import exact_key, loose_key
+from augment.text import exact_key, loose_key, numbers
 from conftest import SEEDS, write_csv
 
 
@@ -82,9 +84,15 @@ def test_report_counts_what_was_written(default_run):
 def test_every_variant_keeps_its_seed_names_and_numbers(default_run, seeds):
     _, _, records, meta, _ = default_run
     by_id = {s.id: s for s in seeds}
+    names = [loose_key(name) for name in load_facts().locked_names()]
     for m, record in zip(meta, records):
-        seed = by_id[m["seed_id"]]
-        assert loose_key(seed.place) in loose_key(record["messages"][1]["content"] + " " + record["messages"][2]["content"])
+        seed, user = by_id[m["seed_id"]], loose_key(record["messages"][1]["content"])
+        question = loose_key(seed.question)
+        for name in names:
+            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", question):
+                assert re.search(rf"(?<!\w){re.escape(name)}(?!\w)", user), (seed.question, user)
+        assert sorted(numbers(user)) == sorted(numbers(question))
+        assert set(numbers(record["messages"][2]["content"])) == set(numbers(seed.answer))
 
 
 def test_same_seed_is_byte_identical_other_seed_differs(tmp_path, default_run):
