@@ -8,7 +8,15 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from augment.prompting import render_prompt
 from augment.records import Sample
+
+
+def user_content(sample: Sample) -> str:
+    """Return the user turn as the bot sees it: with the retrieved-context block when the sample has one."""
+    if not sample.context:
+        return sample.user
+    return render_prompt("grounded_user", context=sample.context, question=sample.user)
 
 
 def chat_record(sample: Sample, system: str) -> dict:
@@ -16,7 +24,7 @@ def chat_record(sample: Sample, system: str) -> dict:
     return {
         "messages": [
             {"role": "system", "content": system},
-            {"role": "user", "content": sample.user},
+            {"role": "user", "content": user_content(sample)},
             {"role": "assistant", "content": sample.assistant},
         ]
     }
@@ -39,8 +47,8 @@ def remove_stale_temporaries(paths: Iterable[Path]) -> None:
             stale.unlink(missing_ok=True)
 
 
-def write_atomically(files: dict[Path, str]) -> None:
-    """Write every file to a temporary sibling first, then rename them all into place."""
+def write_atomically(files: dict[Path, str | bytes]) -> None:
+    """Write every file (text as UTF-8, bytes as they are) to a temporary sibling, then rename them all into place."""
     remove_stale_temporaries(files)
     staged = []
     try:
@@ -48,8 +56,9 @@ def write_atomically(files: dict[Path, str]) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             staged.append((temp, path))
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
+            data = text if isinstance(text, bytes) else text.encode("utf-8")
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
                 stream.flush()
                 os.fsync(stream.fileno())
         for temp, path in staged:

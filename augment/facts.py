@@ -1,8 +1,7 @@
-"""Load the foundational facts file: destinations, their names, landmarks and forbidden claims."""
+"""Load the foundational facts file: destinations, their names, landmarks, provinces and forbidden claims."""
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -21,23 +20,37 @@ class Destination:
     former: tuple[str, ...]
     region: str
     wrong_regions: tuple[str, ...]
-    sea: bool
-    landmarks: tuple[str, ...]
+    sea: bool | None
+    landmarks: tuple[str, ...]  # every alias of every landmark
     dishes: tuple[str, ...]
-    forbidden: tuple[re.Pattern, ...]
+    forbidden: tuple[str, ...]  # regular expressions of claims false for this destination
+    landmark_groups: tuple[tuple[str, ...], ...] = ()  # one tuple of aliases per landmark, canonical name first
+    snow: bool = False
+    climate: str = ""
+    altitude_m: tuple[float, float] | None = None
+    mean_temp_c: tuple[float, float] | None = None
+    wards: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
         """Return the canonical name."""
         return self.names[0]
 
+    @property
+    def provinces(self) -> tuple[str, ...]:
+        """Return the province names a sentence may place this destination in (current and former)."""
+        return (self.province, *self.former)
+
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """All destinations plus the names that must never count as drift."""
+    """All destinations, the province map, and the names that must never count as drift."""
 
     destinations: tuple[Destination, ...]
     ambiguous: frozenset[str]
+    unsafe_unaccented: frozenset[str] = frozenset()
+    provinces: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (province since 2025-07, its former provinces)
+    province_aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def by_name(self, name: str) -> Destination | None:
         """Return the destination with this name (any spelling), or None."""
@@ -47,29 +60,65 @@ class Facts:
                 return destination
         return None
 
+    def by_key(self, key: str) -> Destination | None:
+        """Return the destination with this key, or None."""
+        return next((d for d in self.destinations if d.key == key), None)
+
     def locked_names(self) -> list[str]:
-        """Return every destination and landmark name, longest first, for masking."""
+        """Return every destination, landmark and dish name, longest first, for masking."""
         names = {n for d in self.destinations for n in (*d.names, *d.landmarks, *d.dishes)}
         return sorted(names, key=lambda n: (-len(n), n))
+
+    def province_names(self) -> dict[str, str]:
+        """Map every province spelling (current, former, alias) to itself or its canonical spelling."""
+        names = {}
+        for current, former in self.provinces:
+            names[current] = current
+            names.update((old, old) for old in former)
+        for canonical, aliases in self.province_aliases:
+            names.update((alias, canonical) for alias in aliases)
+        return names
+
+
+def _landmark_groups(raw: list) -> tuple[tuple[str, ...], ...]:
+    """Return one alias tuple per landmark; a bare string is a landmark with one name."""
+    return tuple(tuple(entry) if isinstance(entry, list) else (entry,) for entry in raw)
+
+
+def _range(raw: list | None) -> tuple[float, float] | None:
+    return (float(raw[0]), float(raw[1])) if raw else None
+
+
+def _destination(d: dict) -> Destination:
+    groups = _landmark_groups(d.get("landmarks", ()))
+    return Destination(
+        key=d["key"],
+        names=tuple(d["names"]),
+        province=d["province"],
+        former=tuple(d.get("former", ())),
+        region=d["region"],
+        wrong_regions=tuple(d.get("wrong_regions", ())),
+        sea=d.get("sea"),
+        landmarks=tuple(dict.fromkeys(alias for group in groups for alias in group)),
+        dishes=tuple(d.get("dishes", ())),
+        forbidden=tuple(d.get("forbidden", ())),
+        landmark_groups=groups,
+        snow=d.get("snow", False),
+        climate=d.get("climate", ""),
+        altitude_m=_range(d.get("altitude_m")),
+        mean_temp_c=_range(d.get("mean_temp_c")),
+        wards=tuple(d.get("wards", ())),
+    )
 
 
 @cache
 def load_facts() -> Facts:
     """Read augment/data/facts.toml once."""
     raw = tomllib.loads(resources.files("augment.data").joinpath("facts.toml").read_text("utf-8"))
-    destinations = tuple(
-        Destination(
-            key=d["key"],
-            names=tuple(d["names"]),
-            province=d["province"],
-            former=tuple(d.get("former", ())),
-            region=d["region"],
-            wrong_regions=tuple(d.get("wrong_regions", ())),
-            sea=d["sea"],
-            landmarks=tuple(dict.fromkeys(d.get("landmarks", ()))),
-            dishes=tuple(d.get("dishes", ())),
-            forbidden=tuple(re.compile(p, re.IGNORECASE) for p in d.get("forbidden", ())),
-        )
-        for d in raw["destination"]
+    return Facts(
+        destinations=tuple(_destination(d) for d in raw["destination"]),
+        ambiguous=frozenset(n.casefold() for n in raw.get("ambiguous", ())),
+        unsafe_unaccented=frozenset(n.casefold() for n in raw.get("unsafe_unaccented", ())),
+        provinces=tuple((k, tuple(v)) for k, v in raw.get("provinces", {}).items()),
+        province_aliases=tuple((k, tuple(v)) for k, v in raw.get("province_aliases", {}).items()),
     )
-    return Facts(destinations=destinations, ambiguous=frozenset(n.casefold() for n in raw.get("ambiguous", ())))

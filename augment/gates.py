@@ -1,41 +1,79 @@
-"""Quality gates: each check returns "" to keep a sample or the name of the reason to drop it."""
+"""Quality gates: each check returns "" to keep a sample or the name of the reason to drop it.
+
+Every sample passes through them, the seed's own pair included: form, language, length, foundational facts,
+place drift, then fidelity to the seed (intent, names, numbers). The first failing check names the reason.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
+from augment.claims import contradiction, premises
 from augment.errors import InputError
 from augment.facts import load_facts
-from augment.records import Sample, Seed
-from augment.text import exact_key, loose_key, numbers
+from augment.intents import signals
+from augment.places import destination_idents, destinations, landmarks, locked_entities, names_entity
+from augment.records import INTENTS, Sample, Seed
+from augment.text import amounts, exact_key
 
 Check = Callable[[Sample], str]
 
-_FENCE_RE = re.compile(r"```|^\s*[\[{]|[\]}]\s*$|\"(user|assistant)\"\s*:")
+_FENCE_RE = re.compile(r"```|^\s*[\[{]|[\]}]\s*$|\"(?:user|assistant|question|answer|variants?)\"\s*:")
+_MARKDOWN_RE = re.compile(r"\*\*|^#{1,6}\s", re.MULTILINE)
+_LABEL_RE = re.compile(
+    r"^\s*(?:user|assistant|người dùng|trợ lý|câu hỏi|câu trả lời|trả lời|hỏi|đáp|q|a|biến thể\s*\d*)\s*:", re.IGNORECASE
+)
+_LIST_ITEM_RE = re.compile(r"^\s*(?:\d+\s*[.)]|[-*•])\s+")
 _AI_TALK_RE = re.compile(
-    r"\b(mô hình ngôn ngữ|language model|là một AI|là AI|trí tuệ nhân tạo|as an AI|prompt|biến thể|variant)\b",
+    r"(?<!\w)(?:mô hình ngôn ngữ|language model|là (?:một )?(?:AI|trí tuệ nhân tạo|chatbot|mô hình|trợ lý ảo)|"
+    r"as an AI|prompt|biến thể|variant|paraphrase|diễn đạt lại|viết lại câu|câu hỏi gốc|câu trả lời gốc|"
+    r"dữ liệu huấn luyện|training data|ChatGPT|OpenAI|Gemini|here (?:is|are))(?!\w)",
     re.IGNORECASE,
 )
 _VIETNAMESE_MARKS_RE = re.compile(r"[ăâđêôơưàáảãạèéẻẽẹìíỉĩịòóỏõọùúủũụỳýỷỹỵ]", re.IGNORECASE)
+_WORD_RE = re.compile(r"[^\W\d_]+")
+# English words that are not also unaccented Vietnamese syllables ("an", "do", "to", "me", "the" are).
+_ENGLISH = frozenset(
+    "what where how which who why when is are was were of for and with from can should would could does did you "
+    "your my we our this that there these those much many any best good price prices ticket tickets visit please "
+    "about trip place places near cost costs recommend food eat travel famous beach beaches weather month get have "
+    "has need want tell or if will days night nights around into way here know like some more most than also just "
+    "open opening hours".split()
+)
+_ENGLISH_SHARE = 0.3
 
 
 def check_form(sample: Sample) -> str:
-    """Drop empty turns, leftover JSON or code fences, and talk about being an AI or about the prompt."""
-    if not sample.user.strip() or not sample.assistant.strip():
+    """Drop empty turns, leftover JSON, markdown or labels, and talk about being an AI or about the prompt."""
+    if not exact_key(sample.user) or not sample.assistant.strip():
         return "empty"
-    if _FENCE_RE.search(sample.user.strip()) or _FENCE_RE.search(sample.assistant.strip()):
+    user, assistant = sample.user.strip(), sample.assistant.strip()
+    if any(_FENCE_RE.search(turn) or _MARKDOWN_RE.search(turn) or _LABEL_RE.match(turn) for turn in (user, assistant)):
         return "markup-leftover"
-    if _AI_TALK_RE.search(sample.assistant) or _AI_TALK_RE.search(sample.user):
+    if _LIST_ITEM_RE.match(user):
+        return "markup-leftover"
+    if _AI_TALK_RE.search(assistant) or _AI_TALK_RE.search(user):
         return "meta-talk"
     return ""
 
 
+def _english_share(text: str) -> tuple[int, float]:
+    words = _WORD_RE.findall(text.casefold())
+    english = sum(word in _ENGLISH for word in words)
+    return english, english / len(words) if words else 0.0
+
+
 def check_language(sample: Sample) -> str:
-    """Require a Vietnamese assistant answer with diacritics and a polite opening."""
+    """Require Vietnamese: an answer with diacritics and a polite opening, a user turn that is not English."""
     letters = sum(ch.isalpha() for ch in sample.assistant)
     marks = len(_VIETNAMESE_MARKS_RE.findall(sample.assistant))
     if letters == 0 or marks / letters < 0.08:
+        return "not-vietnamese"
+    english, share = _english_share(sample.user)
+    if english >= 2 and share >= _ENGLISH_SHARE or share >= 0.5:
         return "not-vietnamese"
     if not sample.assistant.lstrip().startswith("Dạ"):
         return "impolite-opening"
@@ -52,37 +90,101 @@ def check_length(sample: Sample) -> str:
     return ""
 
 
-def _locked_entities(text: str) -> list[str]:
-    """Return the destination and landmark names found in text, longest first, non-overlapping."""
-    facts = load_facts()
-    key = loose_key(text)
-    found = []
-    for name in facts.locked_names():
-        name_key = loose_key(name)
-        if name_key and re.search(rf"(?<!\w){re.escape(name_key)}(?!\w)", key):
-            if not any(name_key in loose_key(f) for f in found):
-                found.append(name)
-    return found
-
-
-def check_fidelity(sample: Sample) -> str:
-    """Require the user turn to keep the seed question's names and numbers, and the answer its numbers."""
-    if sample.generator == "seed":
-        return ""
-    user_key = loose_key(sample.user)
-    for name in _locked_entities(sample.seed.question):
-        if not re.search(rf"(?<!\w){re.escape(loose_key(name))}(?!\w)", user_key):
-            return "lost-entity"
-    if sorted(numbers(sample.seed.question)) != sorted(numbers(sample.user)):
-        return "changed-number"
-    if not sample.grounding and sorted(set(numbers(sample.seed.answer))) != sorted(set(numbers(sample.assistant))):
-        return "changed-answer-number"
-    if exact_key(sample.user) == exact_key(sample.seed.question) and sample.generator != "seed":
-        return "echo-of-seed"
+def check_facts(sample: Sample) -> str:
+    """Drop an answer asserting a foundational falsehood, or a user turn adding a false premise its seed lacks."""
+    finding = contradiction(sample.assistant, sample.seed.place)
+    if finding:
+        return finding.reason
+    if sample.generator != "seed" and not premises(sample.user, sample.seed.place) <= _seed_premises(sample.seed):
+        return "false-premise"
     return ""
 
 
-CHECKS: tuple[Check, ...] = (check_form, check_language, check_length, check_fidelity)
+@dataclass(frozen=True, slots=True)
+class _SeedScope:
+    """The places, landmarks, names, numbers and intents a seed allows its variants; computed once per seed."""
+
+    destinations: frozenset[str]
+    landmarks: frozenset[str]
+    question_destinations: frozenset[str]
+    place: str  # the seed's own destination key, if the seed names it
+    entities: frozenset[str]
+    question_numbers: frozenset[float]
+    answer_numbers: frozenset[float]
+    intents: frozenset[str]
+    question_key: str
+
+
+def _with_provinces(places: frozenset[str]) -> frozenset[str]:
+    """Add the destinations that are the province of a named one: Hội An's answer may name Đà Nẵng."""
+    facts = load_facts()
+    provinces = {facts.by_name(d.province) for d in map(facts.by_key, places) if d}
+    return places | {p.key for p in provinces if p}
+
+
+@lru_cache(maxsize=65536)
+def _scope(seed: Seed) -> _SeedScope:
+    question_places = destinations(seed.question)
+    places = question_places | destinations(seed.answer)
+    own = load_facts().by_name(seed.place)
+    return _SeedScope(
+        destinations=_with_provinces(places),
+        landmarks=landmarks(seed.question) | landmarks(seed.answer),
+        question_destinations=question_places,
+        place=own.key if own and own.key in places else "",
+        entities=locked_entities(seed.question),
+        question_numbers=amounts(seed.question),
+        answer_numbers=amounts(seed.answer),
+        intents=signals(seed.question) | ({seed.intent} & set(INTENTS)),
+        question_key=exact_key(seed.question),
+    )
+
+
+@lru_cache(maxsize=65536)
+def _seed_premises(seed: Seed) -> frozenset[str]:
+    return premises(seed.question, seed.place)
+
+
+def _names_destination(text: str, key: str) -> bool:
+    return any(names_entity(text, ident) for ident in destination_idents(key))
+
+
+def check_places(sample: Sample) -> str:
+    """Drop a sample that names a place or landmark its seed does not, or loses the seed's place."""
+    if sample.generator == "seed":
+        return ""
+    scope = _scope(sample.seed)
+    if (destinations(sample.user) | destinations(sample.assistant)) - scope.destinations:
+        return "place-drift"
+    if (landmarks(sample.user) | landmarks(sample.assistant)) - scope.landmarks:
+        return "added-landmark"
+    if not all(_names_destination(sample.user, key) for key in scope.question_destinations):
+        return "place-lost"
+    if scope.place and not (_names_destination(sample.user, scope.place) or _names_destination(sample.assistant, scope.place)):
+        return "place-lost"
+    return ""
+
+
+def check_fidelity(sample: Sample) -> str:
+    """Require the user turn to keep the seed's intent, names and numbers, and the answer its numbers."""
+    if sample.generator == "seed":
+        return ""
+    scope = _scope(sample.seed)
+    if exact_key(sample.user) == scope.question_key:
+        return "echo-of-seed"
+    found = signals(sample.user)
+    if found and not found & scope.intents:
+        return "intent-changed"
+    if not all(names_entity(sample.user, entity) for entity in scope.entities):
+        return "lost-entity"
+    if amounts(sample.user) != scope.question_numbers:
+        return "changed-number"
+    if not sample.grounding and amounts(sample.assistant) != scope.answer_numbers:
+        return "changed-answer-number"
+    return ""
+
+
+CHECKS: tuple[Check, ...] = (check_form, check_language, check_length, check_facts, check_places, check_fidelity)
 
 
 def check_sample(sample: Sample, checks: Sequence[Check] = CHECKS) -> str:
@@ -99,9 +201,20 @@ def seed_sample(seed: Seed) -> Sample:
     return Sample(seed, seed.question, seed.answer, "seed", "seed", "original")
 
 
+def _evidence(sample: Sample, reason: str) -> str:
+    finding = contradiction(sample.assistant, sample.seed.place)
+    if reason.startswith("fact-") and finding:
+        place = load_facts().by_key(finding.dest)
+        return f": the answer says '{finding.phrase}' about {place.name if place else finding.dest}"
+    return ""
+
+
 def check_seeds(seeds: Sequence[Seed], path: str) -> None:
     """Stop the run on the first seed that fails a check, naming its row."""
     for seed in seeds:
-        reason = check_sample(seed_sample(seed))
+        sample = seed_sample(seed)
+        reason = check_sample(sample)
         if reason:
-            raise InputError(f"{path}: row {seed.row} (id {seed.id}) fails the '{reason}' check; fix the seed")
+            raise InputError(
+                f"{path}: row {seed.row} (id {seed.id}) fails the '{reason}' check{_evidence(sample, reason)}; fix the seed"
+            )

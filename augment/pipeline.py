@@ -47,14 +47,26 @@ class Pipeline:
             self._admit(seed_sample(seed), pools, deduper, outcome)
         variants_wanted = max(n, max(quotas.values(), default=0)) - 1
         bar = tqdm(total=len(seeds), desc="seeds", unit="seed", disable=not self.progress)
-        for generation in self._primary_generations(seeds, variants_wanted):
-            for sample in generation.samples:
-                self._admit(sample, pools, deduper, outcome)
-            self._top_up(generation, quotas[generation.seed.id], pools, deduper, outcome)
+        arrived: dict[str, Generation] = {}
+        admitted = 0
+        for generation in self._primary_generations(seeds, variants_wanted):  # may arrive in completion order
+            arrived[generation.seed.id] = generation
             bar.update()
+            # Admit only the longest arrived prefix of the seed file: dedup keeps the first of two near-duplicates,
+            # so admitting in file order keeps the output the same whatever order the responses came in.
+            while admitted < len(seeds) and seeds[admitted].id in arrived:
+                self._admit_generation(arrived.pop(seeds[admitted].id), quotas, pools, deduper, outcome)
+                admitted += 1
         bar.close()
+        for seed in seeds[admitted:]:  # a generator that skipped a seed: the offline top-up covers it
+            self._admit_generation(arrived.pop(seed.id, None) or Generation(seed, problem="no-response"), quotas, pools, deduper, outcome)
         outcome.selected = select(pools, seeds, target)
         return outcome
+
+    def _admit_generation(self, generation: Generation, quotas, pools, deduper: Deduper, outcome: Outcome) -> None:
+        for sample in generation.samples:
+            self._admit(sample, pools, deduper, outcome)
+        self._top_up(generation, quotas[generation.seed.id], pools, deduper, outcome)
 
     def _primary_generations(self, seeds: Sequence[Seed], wanted: int):
         if self.primary is self.offline:  # offline-only: the top-up pass does all the work

@@ -32,8 +32,11 @@ def build_report(selected: list[Sample], dropped: Counter, fallbacks: Counter, *
 def summary_lines(report: dict) -> list[str]:
     """Return the short human summary printed at the end of a run."""
     lines = [f"wrote {report['written']} of {report['target']} samples from {report['seeds']} seeds"]
-    for key in ("by_intent", "by_generator", "by_register", "dropped", "fallbacks"):
+    for key in ("by_intent", "by_generator", "by_register", "dropped", "fallbacks", "failed_attempts"):
         if report.get(key):
             parts = ", ".join(f"{name} {count}" for name, count in report[key].items())
             lines.append(f"  {key.replace('_', ' ')}: {parts}")
+    if "api_calls" in report:
+        tokens = report.get("tokens", {}).get("total", 0)
+        lines.append(f"  {report['model']}: {report['api_calls']} API calls, {report['cache_hits']} cache hits, {tokens} tokens")
     return lines

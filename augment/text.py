@@ -13,26 +13,60 @@ _TONE_STYLE = {
     "oè": "òe", "oé": "óe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
     "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy",
 }
-_TONE_RE = re.compile("|".join(_TONE_STYLE), re.IGNORECASE)
+# Only at the end of a syllable: with a final consonant both styles agree ("hoàng", "khoảng", "quýt").
+# Applied to casefolded text only, so the pattern is case-sensitive (ten times faster than IGNORECASE).
+_TONE_RE = re.compile("(?:" + "|".join(_TONE_STYLE) + r")(?!\w)")
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _NON_WORD = re.compile(r"[^\w\s]|_")
 _SPACES = re.compile(r"\s+")
 
 
+_ODD_RE = re.compile("[\u00d0\u00f0\u00a0\u200b\u200c\u200d\ufeff]")
+# Latin letters and combining marks: text made only of these can drop its diacritics by table lookup.
+_LATIN_RE = re.compile("[^\u0000-\u024f\u0300-\u036f\u1e00-\u1eff]")
+
+
 def nfc(text: str) -> str:
     """Return text in NFC with look-alike letters and invisible characters fixed."""
-    return unicodedata.normalize("NFC", text).translate(_LOOKALIKES).translate(_INVISIBLE)
+    if not unicodedata.is_normalized("NFC", text):  # the check is much cheaper than normalising
+        text = unicodedata.normalize("NFC", text)
+    if _ODD_RE.search(text):
+        text = text.translate(_LOOKALIKES).translate(_INVISIBLE)
+    return text
 
 
-def strip_diacritics(text: str) -> str:
-    """Remove Vietnamese diacritics, including the đ that NFD does not decompose."""
+def _strip_slowly(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return unicodedata.normalize("NFC", bare).replace("đ", "d").replace("Đ", "D")
 
 
-def _fix_tone_style(text: str) -> str:
-    return _TONE_RE.sub(lambda m: _TONE_STYLE.get(m.group(0).lower(), m.group(0)), text)
+def _strip_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {code: None for code in range(0x0300, 0x0370)}
+    for code in [*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00)]:
+        stripped = _strip_slowly(chr(code))
+        if stripped != chr(code) and len(stripped) == 1:
+            table[code] = stripped
+    return table
+
+
+_STRIP_TABLE = _strip_table()
+
+
+def strip_diacritics(text: str) -> str:
+    """Remove Vietnamese diacritics, including the đ that NFD does not decompose."""
+    if _LATIN_RE.search(text):  # other scripts or symbols: let Unicode decide
+        return _strip_slowly(text)
+    return unicodedata.normalize("NFC", text).translate(_STRIP_TABLE)
+
+
+def _fix_tone_style(folded: str) -> str:
+    return _TONE_RE.sub(lambda m: _TONE_STYLE[m.group(0)], folded)
+
+
+def fold(text: str) -> str:
+    """Return NFC, casefolded text in one tone style, punctuation and spacing kept."""
+    return _fix_tone_style(nfc(text).casefold())
 
 
 def exact_key(text: str) -> str:
@@ -72,3 +106,26 @@ def jaccard(a: set[str], b: set[str]) -> float:
 def numbers(text: str) -> list[str]:
     """Return the numbers in text, thousands separators removed, in order."""
     return [m.replace(".", "").replace(",", "") for m in re.findall(r"\d+(?:[.,]\d{3})*", text)]
+
+
+_AMOUNT_RE = re.compile(r"(\d+(?:[.,]\d+)*)(?:(k)(?!\w)|\s*(nghìn|ngàn|triệu|tr|củ|tỷ)(?!\w))?", re.IGNORECASE)
+_MULTIPLIERS = {"k": 1e3, "nghìn": 1e3, "ngàn": 1e3, "triệu": 1e6, "tr": 1e6, "củ": 1e6, "tỷ": 1e9}
+
+
+def parse_number(text: str) -> float:
+    """Parse a number as Vietnamese writes it: "1.500" and "1,500" are 1500, "1,5" and "1.5" are 1.5."""
+    if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", text):
+        return float(re.sub(r"[.,]", "", text))
+    return float(text.replace(",", ".", 1).replace(",", ""))
+
+
+def amounts(text: str) -> frozenset[float]:
+    """Return the values of the numbers in text, so "250k", "250.000" and "250 nghìn" compare equal."""
+    values = set()
+    for match in _AMOUNT_RE.finditer(nfc(text)):
+        unit = (match.group(2) or match.group(3) or "").casefold()
+        try:
+            values.add(round(parse_number(match.group(1).rstrip(".,")) * _MULTIPLIERS.get(unit, 1), 6))
+        except ValueError:
+            continue
+    return frozenset(values)

@@ -1,0 +1,95 @@
+"""Assemble a run's dataset files in memory: every format and split, provenance, validation and the card."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from augment.card import CardInput, build_card
+from augment.errors import RunError
+from augment.export import jsonl, sibling
+from augment.formats import format_path, render_files
+from augment.records import Sample
+from augment.split import split_by_seed, split_path
+from augment.validate import FileReport, validate_bytes
+
+log = logging.getLogger("augment")
+
+# Problems logged before the rest are only counted, so one systematic bug does not flood the terminal.
+_MAX_LOGGED = 20
+
+
+@dataclass(frozen=True, slots=True)
+class BundleOptions:
+    """The run's choices that shape its files."""
+
+    formats: Sequence[str]
+    val_ratio: float
+    random_seed: int
+    seeds_path: Path
+
+
+def build_bundle(out: Path, samples: Sequence[Sample], system: str, report: dict, options: BundleOptions) -> dict[Path, str | bytes]:
+    """Return every data, provenance and card file; add formats, files, split and token_estimate to report."""
+    splits = split_by_seed(samples, options.val_ratio, options.random_seed) if options.val_ratio > 0 else {}
+    parts = {out: samples} | {split_path(out, name): part for name, part in splits.items()}
+    data: dict[Path, tuple[str, str]] = {}
+    files: dict[Path, str | bytes] = {}
+    for path, part in parts.items():
+        data |= render_files(path, part, system, options.formats)
+        files[sibling(path, "meta.jsonl")] = jsonl(sample.meta() for sample in part)
+    main = check_data(data)[format_path(out, options.formats[0])]
+    _extend_report(report, options, data, splits, main)
+    files |= {path: text for path, (_, text) in data.items()}
+    card = CardInput(
+        out=out, report=report, samples=samples, splits=splits, formats=options.formats,
+        files={path: (fmt, text.count("\n")) for path, (fmt, text) in data.items()},
+        tokens=main.tokens, token_stats=main.token_stats(), seeds_path=options.seeds_path,
+    )
+    return files | build_card(card)
+
+
+def check_data(data: dict[Path, tuple[str, str]]) -> dict[Path, FileReport]:
+    """Validate each data file as its own format; raise RunError, before anything is written, if any fails."""
+    # surrogatepass lets a stray lone surrogate reach the validator as bad UTF-8 instead of crashing here.
+    reports = {path: validate_bytes(text.encode("utf-8", "surrogatepass"), str(path), fmt) for path, (fmt, text) in data.items()}
+    errors = [problem.render(report.name) for report in reports.values() for problem in report.errors]
+    warnings = [problem.render(report.name) for report in reports.values() for problem in report.warnings]
+    _log_lines(logging.WARNING, warnings)
+    _log_lines(logging.ERROR, errors)
+    if errors:
+        raise RunError(
+            f"the data built by this run failed validation with {len(errors)} error(s); previous outputs were "
+            "left as they were. This is a bug in augment: please report it with the lines above"
+        )
+    return reports
+
+
+def _log_lines(level: int, lines: list[str]) -> None:
+    for line in lines[:_MAX_LOGGED]:
+        log.log(level, "validation: %s", line)
+    if len(lines) > _MAX_LOGGED:
+        log.log(level, "validation: ... and %d more like these", len(lines) - _MAX_LOGGED)
+
+
+def stale_files(out: Path, written: Sequence[Path]) -> list[Path]:
+    """Return files beside out that share its stem but this run did not write, e.g. a split from an earlier run."""
+    keep = {path.resolve() for path in written}
+    return sorted(
+        path for path in out.parent.glob(f"{out.stem}.*")
+        if path.suffix in (".jsonl", ".json", ".png") and path.resolve() not in keep
+    )
+
+
+def _extend_report(report: dict, options: BundleOptions, data: dict, splits: dict, main: FileReport) -> None:
+    report["formats"] = list(options.formats)
+    report["files"] = {path.name: text.count("\n") for path, (_, text) in data.items()}
+    if splits:
+        report["split"] = {
+            "val_ratio": options.val_ratio,
+            **{name: len(part) for name, part in splits.items()},
+            **{f"{name}_seeds": len({sample.seed.id for sample in part}) for name, part in splits.items()},
+        }
+    report["token_estimate"] = main.token_stats()

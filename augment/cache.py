@@ -1,0 +1,59 @@
+"""Response cache: every successful model response in sqlite, so reruns and resumed runs make no repeated call."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+DEFAULT_CACHE = Path(".augment-cache/gemini.sqlite")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created REAL NOT NULL
+)
+"""
+
+
+def request_key(**parts: object) -> str:
+    """Return the sha256 of the request parts as canonical JSON (never pass the API key here)."""
+    canonical = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class ResponseCache:
+    """A sqlite table of response texts keyed by request hash, committed after every write."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # WAL keeps every committed row even if the process is killed mid-run; the timeout lets two runs share it.
+        self._db = sqlite3.connect(self.path, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(_SCHEMA)
+        self._db.commit()
+
+    def get(self, key: str) -> str | None:
+        """Return the stored response text for key, or None."""
+        row = self._db.execute("SELECT text FROM responses WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def put(self, key: str, model: str, text: str) -> None:
+        """Store one response and commit at once."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO responses (key, model, text, created) VALUES (?, ?, ?, ?)",
+            (key, model, text, time.time()),
+        )
+        self._db.commit()
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()

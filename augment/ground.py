@@ -1,0 +1,143 @@
+"""Context-grounded samples: the answer's prices, times and distances come from a retrieved-context block."""
+
+from __future__ import annotations
+
+import random
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import cache
+from importlib import resources
+
+from augment.generators.offline import mask
+from augment.records import Sample
+
+# Figures that drift in the real world and so may differ between the seed and retrieval. Altitudes ("1.500 m"),
+# temperatures, days and dates are foundational or come from the question: they are never varied.
+_PRICE_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,]|\s*m\b)")
+_CLOCK_RE = re.compile(r"(?<![\d:])(?P<h>[01]?\d|2[0-3])(?P<sep>:| giờ |h)(?P<m>[0-5]\d)(?!\d)|(?<![\d:])(?P<h2>[01]?\d|2[0-3])(?= giờ)")
+_DISTANCE_RE = re.compile(r"(?<![\d.,])\d+(?:,\d)?(?=\s*km\b)")
+_NUMBER_RE = re.compile(r"\d+")
+_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
+_OPENING_RE = re.compile(r"^Dạ(?:\s+vâng)?\s*,\s*")
+
+
+@cache
+def _data() -> dict:
+    return tomllib.loads(resources.files("augment.data").joinpath("grounding.toml").read_text("utf-8"))
+
+
+def varied_figures(answer: str, rng: random.Random) -> dict[str, str]:
+    """Map each price, clock time and distance in the answer to a different plausible value."""
+    data = _data()
+    mapping: dict[str, str] = {}
+    for match in _PRICE_RE.finditer(answer):
+        old = int(match.group(0).replace(".", ""))
+        new = max(5000, round(old * rng.choice(data["price_factors"]) / 5000) * 5000)
+        mapping.setdefault(match.group(0), f"{new if new != old else old + 5000:,}".replace(",", "."))
+    for match in _CLOCK_RE.finditer(answer):
+        mapping.setdefault(match.group(0), _shift_clock(match, rng.choice(data["clock_shifts"])))
+    for match in _DISTANCE_RE.finditer(answer):
+        old = float(match.group(0).replace(",", "."))
+        new = round(old * rng.choice(data["distance_factors"]), 1 if "," in match.group(0) else 0)
+        new = new if new != old else old + 1
+        mapping.setdefault(match.group(0), (f"{new:.1f}".replace(".", ",") if "," in match.group(0) else str(int(new))))
+    return mapping
+
+
+def _shift_clock(match: re.Match, minutes: int) -> str:
+    hour = int(match.group("h") or match.group("h2"))
+    minute = int(match.group("m") or 0)
+    total = min(max(hour * 60 + minute + minutes, 5 * 60), 23 * 60 + 30)
+    if match.group("h2"):
+        return str(total // 60 if total % 60 == 0 else total // 60)
+    return f"{total // 60}{match.group('sep')}{total % 60:02d}"
+
+
+def _substitute(text: str, mapping: dict[str, str]) -> str:
+    if not mapping:
+        return text
+    pattern = re.compile("|".join(rf"(?<![\d.,:]){re.escape(old)}(?![\d.,:])" for old in sorted(mapping, key=len, reverse=True)))
+    return pattern.sub(lambda m: mapping[m.group(0)], text)
+
+
+def _sentences(answer: str) -> list[str]:
+    parts = []
+    for line in answer.splitlines():
+        parts.extend(s.strip(" -•") for s in _SENTENCE_RE.split(line) if s.strip(" -•"))
+    return parts
+
+
+def _context_from(sentences: list[str]) -> str:
+    lines = []
+    for sentence in sentences:
+        sentence = _OPENING_RE.sub("", sentence)
+        lines.append(f"- {sentence[:1].upper()}{sentence[1:]}")
+    return "\n".join(lines)
+
+
+def ground_with_figures(sample: Sample, rng: random.Random) -> Sample | None:
+    """Return the sample with varied figures in both its context and its answer, or None if it has none."""
+    mapping = varied_figures(sample.assistant, rng)
+    if not mapping:
+        return None
+    answer = _substitute(sample.assistant, mapping)
+    context = _context_from([s for s in _sentences(answer) if _NUMBER_RE.search(s)])
+    return replace(sample, assistant=_lead_in(answer), context=context, grounding="grounded")
+
+
+def _lead_in(answer: str) -> str:
+    """Say that the figures come from retrieval, when the answer opens with a plain "Dạ, "."""
+    match = _OPENING_RE.match(answer)
+    if not match:
+        return answer
+    body = answer[match.end():]
+    masked, _ = mask(body)
+    if not masked.startswith("⟦"):  # a locked name keeps its capital
+        body = body[:1].lower() + body[1:]
+    return _data()["lead_in"] + body
+
+
+def ground_without_figure(sample: Sample, rng: random.Random) -> Sample:
+    """Return the sample with a context that lacks the asked figure, and an answer that invents none."""
+    data = _data()["no_figure"]
+    subject = _subject(sample)
+    kept = [s for s in _sentences(sample.assistant) if not _NUMBER_RE.search(s) and not _OPENING_RE.match(s)][:2]
+    context = _context_from(kept) or data["empty_context"].format(what=data["what"], subject=subject)
+    answer = rng.choice(data["answers"]).format(what=data["what"], subject=subject)
+    return replace(sample, assistant=answer, context=context, grounding="no-figure")
+
+
+def _subject(sample: Sample) -> str:
+    """Return the first landmark or place named in the seed question, else the seed's place."""
+    _, slots = mask(sample.seed.question)
+    names = [slot for slot in slots if not slot[:1].isdigit()]
+    return names[0] if names else sample.seed.place
+
+
+def ground(samples: Sequence[Sample], ratio: float, random_seed: int) -> list[Sample]:
+    """Turn round(ratio x len) samples into grounded ones, in place and deterministically."""
+    wanted = round(ratio * len(samples))
+    if not wanted:
+        return list(samples)
+    rng = random.Random(f"{random_seed}:ground")
+    order = [i for i, s in enumerate(samples) if s.generator != "seed"]
+    rng.shuffle(order)
+    no_figure = round(wanted * _data()["no_figure_share"])
+    result = list(samples)
+    done = 0
+    for index in order:
+        if done == wanted:
+            break
+        sample = samples[index]
+        if no_figure and sample.seed.intent == "price":
+            result[index] = ground_without_figure(sample, rng)
+            no_figure -= 1
+        else:
+            grounded = ground_with_figures(sample, rng)
+            if grounded is None:
+                continue
+            result[index] = grounded
+        done += 1
+    return result

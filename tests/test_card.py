@@ -1,0 +1,106 @@
+"""Dataset card: README.md and its histogram PNG beside the data, regenerated on every run, loadable as documented."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from datasets import load_dataset
+
+from augment.bundle import stale_files
+from augment.card import CARD_MARK, CardInput, render_card
+from augment.manifest import input_hashes
+from augment.records import Sample, Seed
+from augment.run import main
+from seed_rows import small_seeds
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _run(folder: Path, *flags: str) -> tuple[int, Path]:
+    out = folder / "out" / "fine_tune.jsonl"
+    seeds = small_seeds(folder / "seeds.csv")
+    return main(["--seeds", str(seeds), "--out", str(out), "--offline", "--quiet", *flags]), out
+
+
+@pytest.fixture(scope="module")
+def split_run(tmp_path_factory):
+    """Run once with a split and two formats; return the output path and the card text."""
+    code, out = _run(tmp_path_factory.mktemp("card"), "--n", "3", "--val-ratio", "0.2", "--format", "sharegpt,openai")
+    assert code == 0
+    return out, (out.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_card_and_plot_are_written_beside_the_data(split_run):
+    out, card = split_run
+    assert card.startswith("---\n") and CARD_MARK in card
+    assert out.with_name("fine_tune.lengths.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert "](fine_tune.lengths.png)" in card
+
+
+def test_card_says_how_it_was_made_and_what_is_in_it(split_run):
+    out, card = split_run
+    for name, digest in input_hashes(out.parent.parent / "seeds.csv").items():
+        assert f"| `{name}` | `{digest}` |" in card
+    assert "model: none (offline templates)" in card
+    assert "generator mix: offline 20, seed 10" in card
+    assert "| intent | all | train | validation |" in card and "| price | 6 |" in card
+    assert "| place | lines |" in card and "| Đà Lạt |" in card
+    assert "| user register | lines |" in card
+    report = json.loads(out.with_name("fine_tune.report.json").read_text(encoding="utf-8"))
+    assert f"{sum(report['dropped'].values())} generated candidates" in card
+    assert "estimate, not a tokenizer" in card and "3 epochs" in card
+    assert "load_dataset(\"json\", data_files=" in card
+
+
+def test_data_loads_as_the_card_says(split_run, tmp_path):
+    out, card = split_run
+    paths = {"train": str(out.with_name("fine_tune.train.jsonl")), "validation": str(out.with_name("fine_tune.val.jsonl"))}
+    assert f"openai = load_dataset(\"json\", data_files={json.dumps(paths)})" in card
+    by_files = load_dataset("json", data_files=paths, cache_dir=str(tmp_path / "a"))
+    for config in ("openai", "sharegpt"):  # the folder itself, through the configs in the card's metadata
+        by_folder = load_dataset(str(out.parent), config, cache_dir=str(tmp_path / config))
+        assert {split: len(rows) for split, rows in by_folder.items()} == {split: len(rows) for split, rows in by_files.items()}
+    assert load_dataset(str(out.parent), "openai", cache_dir=str(tmp_path / "b"))["validation"].to_list() == by_files["validation"].to_list()
+
+
+def test_card_and_plot_are_regenerated_on_every_run(tmp_path):
+    code, out = _run(tmp_path, "--n", "2")
+    card, plot = out.parent / "README.md", out.with_name("fine_tune.lengths.png")
+    first = card.read_text(encoding="utf-8"), plot.read_bytes()
+    assert code == 0 and "20 single-turn chats" in first[0]
+    assert _run(tmp_path, "--n", "2")[0] == 0
+    assert (card.read_text(encoding="utf-8"), plot.read_bytes()) == first  # same inputs: same bytes, no timestamps
+    assert _run(tmp_path, "--n", "3")[0] == 0
+    assert "30 single-turn chats" in card.read_text(encoding="utf-8") and plot.read_bytes() != first[1]
+
+
+def test_a_hand_written_readme_is_never_overwritten(tmp_path):
+    readme = tmp_path / "out" / "README.md"
+    readme.parent.mkdir()
+    readme.write_text("# My notes\n", encoding="utf-8")
+    code, out = _run(tmp_path)
+    assert code == 2
+    assert readme.read_text(encoding="utf-8") == "# My notes\n" and not out.exists()
+
+
+def test_card_names_the_model_from_the_report(tmp_path):
+    seed = Seed("S1", "price", "Đà Lạt", "Giá vé?", "Dạ, 50.000 đồng ạ.")
+    samples = [Sample(seed, "Giá vé?", "Dạ, 50.000 đồng ạ.", "gemini", "paraphrase")]
+    seeds = small_seeds(tmp_path / "seeds.csv")
+    card = CardInput(
+        out=tmp_path / "fine_tune.jsonl", report={"primary": "gemini", "model": "gemini-2.5-flash", "by_generator": {"gemini": 1}},
+        samples=samples, splits={}, formats=("openai",), files={tmp_path / "fine_tune.jsonl": ("openai", 1)},
+        tokens=[40], token_stats={}, seeds_path=seeds,
+    )
+    text = render_card(card, "fine_tune.lengths.png")
+    assert "generator: gemini; model: gemini-2.5-flash" in text
+    assert "| (none) | 0 |" in text  # no rejected counts in this report
+
+
+def test_stale_files_lists_outputs_of_earlier_runs_only(tmp_path):
+    out = tmp_path / "fine_tune.jsonl"
+    for name in ("fine_tune.jsonl", "fine_tune.val.jsonl", "fine_tune.lengths.png", "other.jsonl", ".fine_tune.jsonl.x.tmp"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    assert stale_files(out, [out, tmp_path / "fine_tune.lengths.png"]) == [tmp_path / "fine_tune.val.jsonl"]

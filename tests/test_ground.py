@@ -1,0 +1,76 @@
+"""Grounded samples: every figure of the answer comes from the context, never from the seed."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from augment.gates import seed_sample
+from augment.ground import ground, ground_with_figures, ground_without_figure, varied_figures
+from augment.records import Sample, Seed
+
+FIGURES = re.compile(r"\d+(?:[.,:]\d+)*")
+
+
+def _figures(text: str) -> set[str]:
+    return set(FIGURES.findall(text))
+
+
+@pytest.mark.parametrize(
+    "answer, varied, kept",
+    [
+        ("Dạ, vé khoảng 250.000 đồng/người ạ.", {"250.000"}, set()),
+        ("Dạ, Bà Nà khoảng 900.000 - 950.000 đồng, cách trung tâm 25 km ạ.", {"900.000", "950.000", "25"}, set()),
+        ("Dạ, show bắt đầu khoảng 21 giờ tối thứ 7 ạ.", {"21"}, {"7"}),
+        ("Dạ, nên xuất phát lúc 4 giờ 30 sáng, mở cửa 7:30 ạ.", {"4 giờ 30", "7:30"}, set()),
+        ("Dạ, Đà Lạt cao khoảng 1.500 m, lịch trình 3 ngày 2 đêm ạ.", set(), {"1.500", "3", "2"}),
+    ],
+)
+def test_only_drifting_figures_are_varied(answer, varied, kept):
+    mapping = varied_figures(answer, random.Random(0))
+    assert set(mapping) == varied
+    assert all(new != old for old, new in mapping.items())
+    assert not set(mapping) & kept
+
+
+def test_grounded_answer_numbers_all_come_from_its_context(seeds):
+    rng = random.Random(3)
+    grounded = [g for g in (ground_with_figures(seed_sample(s), rng) for s in seeds) if g]
+    assert len(grounded) >= 40
+    for sample in grounded:
+        assert sample.grounding == "grounded" and sample.context
+        assert _figures(sample.assistant) <= _figures(sample.context), sample.seed.id
+        changed = _figures(sample.seed.answer) - _figures(sample.assistant)
+        assert changed, sample.seed.id  # at least one seed figure was replaced...
+        assert not changed & _figures(sample.assistant)  # ...and none of the replaced ones leaks back
+
+
+def test_no_figure_answer_invents_no_number(seeds):
+    rng = random.Random(5)
+    for seed in (s for s in seeds if s.intent == "price"):
+        sample = ground_without_figure(seed_sample(seed), rng)
+        assert sample.grounding == "no-figure"
+        assert not re.search(r"\d", sample.assistant)
+        assert not re.search(r"\d{1,3}\.\d{3}", sample.context)
+        assert sample.assistant.startswith("Dạ")
+
+
+def test_ground_converts_the_requested_share_deterministically(seeds, offline):
+    samples = [v for s in seeds for v in offline.variants(s, 9)]
+    once = ground(samples, 0.3, random_seed=1)
+    again = ground(samples, 0.3, random_seed=1)
+    assert [(s.user, s.assistant, s.context) for s in once] == [(s.user, s.assistant, s.context) for s in again]
+    grounded = [s for s in once if s.grounding]
+    assert abs(len(grounded) - 0.3 * len(samples)) <= 0.01 * len(samples)
+    assert 0.1 <= sum(s.grounding == "no-figure" for s in grounded) / len(grounded) <= 0.2
+    untouched = [(a, b) for a, b in zip(samples, once) if not b.grounding]
+    assert all(a is b for a, b in untouched)
+
+
+def test_zero_ratio_changes_nothing(offline):
+    seed = Seed("T1", "price", "Đà Lạt", "Giá vé Datanla bao nhiêu?", "Dạ, vé khoảng 50.000 đồng ạ.")
+    samples = offline.variants(seed, 5)
+    assert ground(samples, 0.0, 0) == samples
+    assert all(isinstance(s, Sample) and not s.context for s in ground(samples, 0.0, 0))
