@@ -8,6 +8,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+from augment.errors import RunError
+
 DEFAULT_CACHE = Path(".augment-cache/gemini.sqlite")
 
 _SCHEMA = """
@@ -31,12 +33,15 @@ class ResponseCache:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # WAL keeps every committed row even if the process is killed mid-run; the timeout lets two runs share it.
-        self._db = sqlite3.connect(self.path, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
-        self._db.commit()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # WAL keeps every committed row even if the process is killed mid-run; the timeout lets two runs share it.
+            self._db = sqlite3.connect(self.path, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(_SCHEMA)
+            self._db.commit()
+        except (OSError, sqlite3.Error) as error:
+            raise RunError(f"{self.path}: cannot open the response cache ({error}); pass another --cache PATH or --no-cache") from None
 
     def get(self, key: str) -> str | None:
         """Return the stored response text for key, or None."""

@@ -91,7 +91,8 @@ def length_plot(samples: Sequence[Sample], tokens: Sequence[int]) -> bytes:
         ("assistant turn (characters)", [len(sample.assistant) for sample in samples]),
         ("tokens per example (estimate)", list(tokens)),
     ]
-    figure = Figure(figsize=(12, 3.4), layout="constrained")
+    figure = Figure(figsize=(12, 3.4))  # a fixed layout: "constrained" doubles the render time
+    figure.subplots_adjust(left=0.05, right=0.99, bottom=0.12, top=0.9, wspace=0.25)
     FigureCanvasAgg(figure)
     for axes, (title, values) in zip(figure.subplots(1, 3), series):
         axes.hist(values or [0], bins=20, color="#3b7dd8", edgecolor="white")

@@ -16,7 +16,7 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from augment.facts import Destination, load_facts
-from augment.places import Mention, Scan, scan
+from augment.places import Mention, Scan, scan, trie_pattern
 from augment.text import fold, parse_number, strip_diacritics
 
 # Claim kinds and the reason a gate reports for each.
@@ -41,6 +41,7 @@ _MODES = {
 _SUBJECT_KINDS = frozenset({"destination", "landmark", "province"})
 _CLAUSE_BREAK = r"[,;:.!?\n()\[\]\"“”]|(?<!\w)(?:thì|nhưng|còn|mà|song|tuy nhiên)(?!\w)"
 _SENTENCE_END = r"[.!?\n]"
+_WINDOW = 60  # characters read on each side of an anchor word; every claim pattern is shorter
 _OBJECT_GAP = r"\s*(?:(?:ở|tại|của)\s+)?"
 _WORD_LISTS = (
     "negators", "not_negating_after", "post_negators", "hedges", "post_corrections", "origin_markers",
@@ -66,7 +67,10 @@ class Finding:
 class _Rules:
     """The claim vocabulary compiled for text with or without diacritics."""
 
-    claims: re.Pattern  # every claim pattern in one alternation, group "c<i>" for pattern i
+    anchor: re.Pattern  # every anchor word and place name, as one trie
+    anchored: dict[str, tuple[str, ...]]  # anchor spelling -> the claim patterns (group names) to try around it
+    patterns: dict[str, re.Pattern]  # group name "c<i>" -> claim pattern i
+    everywhere: tuple[str, ...]  # claim patterns without an anchor, searched in the whole text
     owners: dict[str, tuple[str, str]]  # group name -> (kind, destination key for "forbidden")
     negation: re.Pattern
     post_negation: re.Pattern
@@ -141,14 +145,18 @@ def _rules(unaccented: bool) -> _Rules:
     found = [(kind, p, "") for kind in kinds for p in v[kind]]
     found += [("forbidden", p, d.key) for d in facts.destinations for p in d.forbidden]
     owners = {f"c{i}": (kind, owner) for i, (kind, _, owner) in enumerate(found)}
-    # One alternation scans the text once; a leading (?<!\w) would stop re from skipping ahead by first letter,
-    # so the word start is checked on each match instead.
-    alternatives = [
-        f"(?P<c{i}>{_fill(p, v, regions, provinces, f'c{i}_')})(?!\\w)" for i, (_, p, _) in enumerate(found)
-    ]
+    patterns = {g: compile_(f"(?P<{g}>{_fill(p, v, regions, provinces, f'{g}_')})(?!\\w)") for g, (_, p, _) in zip(owners, found)}
+    anchors = {**v["anchors"], "region": list(regions), "province": list(provinces)}
+    anchored: dict[str, list[str]] = {}
+    for group, (kind, _) in owners.items():
+        for word in anchors.get(kind, ()):
+            anchored.setdefault(_plain(_name_key(word), unaccented), []).append(group)
     w = {key: _words(v[key]) for key in _WORD_LISTS}
     return _Rules(
-        claims=compile_("|".join(alternatives)),
+        anchor=re.compile(trie_pattern(anchored) + r"(?!\w)"),
+        anchored={word: tuple(groups) for word, groups in anchored.items()},
+        patterns=patterns,
+        everywhere=tuple(g for g, (kind, _) in owners.items() if kind not in anchors),
         owners=owners,
         negation=compile_(rf"(?<!\w)(?:{w['negators']})(?!\w)(?!\s+(?:{w['not_negating_after']})(?!\w))"),
         post_negation=compile_(rf"^\s*(?:\S+\s+)?(?:{w['post_negators']})(?!\w)"),
@@ -184,19 +192,26 @@ class _Reader:
         self.subjects = [m for m in text_scan.mentions if m.kind in _SUBJECT_KINDS]
         self.starts = [m.start for m in self.subjects]
         self.ends = [m.end for m in self.subjects]
-        self.breaks = [(m.start(), m.end()) for m in rules.clause_break.finditer(self.text)]
-        self.break_ends = [end for _, end in self.breaks]
-        self.break_starts = [start for start, _ in self.breaks]
+        self._breaks: tuple[list[int], list[int]] | None = None
+
+    def _clause_breaks(self) -> tuple[list[int], list[int]]:
+        """Return the start and end positions of clause breaks, found on first use."""
+        if self._breaks is None:
+            spans = [m.span() for m in self.rules.clause_break.finditer(self.text)]
+            self._breaks = [start for start, _ in spans], [end for _, end in spans]
+        return self._breaks
 
     def clause_before(self, start: int) -> str:
         """Return the clause text from its start up to position start."""
-        index = bisect.bisect_right(self.break_ends, start) - 1
-        return self.text[self.break_ends[index] if index >= 0 else 0 : start]
+        ends = self._clause_breaks()[1]
+        index = bisect.bisect_right(ends, start) - 1
+        return self.text[ends[index] if index >= 0 else 0 : start]
 
     def clause_after(self, end: int) -> str:
         """Return the clause text from position end up to the clause's end."""
-        index = bisect.bisect_left(self.break_starts, end)
-        return self.text[end : self.break_starts[index] if index < len(self.breaks) else len(self.text)]
+        starts = self._clause_breaks()[0]
+        index = bisect.bisect_left(starts, end)
+        return self.text[end : starts[index] if index < len(starts) else len(self.text)]
 
     def sentence_after(self, end: int) -> tuple[str, str]:
         """Return the rest of the sentence after end and the character that closes it ("" at the end of text)."""
@@ -290,19 +305,36 @@ def _violates(match: re.Match, group: str, d: Destination, rules: _Rules, unacce
     return False
 
 
+def _word_start(text: str, start: int) -> bool:
+    return start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "_")
+
+
+def _matches(folded: str, rules: _Rules) -> list[tuple[str, re.Match]]:
+    """Return every claim match, in text order: each anchored pattern is tried only around its anchors."""
+    found: dict[tuple[int, int, str], re.Match] = {}
+    for hit in rules.anchor.finditer(folded):
+        if not _word_start(folded, hit.start()):
+            continue
+        low = folded.rfind(" ", 0, max(0, hit.start() - _WINDOW)) + 1
+        high = folded.find(" ", min(len(folded), hit.end() + _WINDOW))
+        for group in rules.anchored.get(_name_key(hit.group(0)), ()):
+            for match in rules.patterns[group].finditer(folded, low, len(folded) if high < 0 else high):
+                if match.start() < hit.end() and match.end() > hit.start():
+                    found.setdefault((*match.span(), group), match)
+    for group in rules.everywhere:
+        found.update(((*m.span(), group), m) for m in rules.patterns[group].finditer(folded))
+    return [(group, found[key]) for key in sorted(found) for group in [key[2]] if _word_start(folded, key[0])]
+
+
 def _claims(text: str, fallback: str, asserted_only: bool):
     """Yield every false claim in text as a Finding, optionally only those asserted."""
     text_scan = scan(text)
     rules = _rules(text_scan.unaccented)
-    folded = text_scan.text
-    reader = None
-    for match in rules.claims.finditer(folded):
-        start, end = match.span()
-        if start and (folded[start - 1].isalnum() or folded[start - 1] == "_"):
-            continue  # inside a word
-        group = match.lastgroup
+    matches = _matches(text_scan.text, rules)
+    reader = _Reader(text_scan, rules, fallback) if matches else None
+    for group, match in matches:
         kind = rules.owners[group][0]
-        reader = reader or _Reader(text_scan, rules, fallback)
+        start, end = match.span()
         for target in reader.targets(start, end, _MODES[kind]):
             d = _destination_of(target)
             if d is None or not _violates(match, group, d, rules, text_scan.unaccented):

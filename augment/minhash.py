@@ -7,6 +7,7 @@ for the whole nightly run), and this needs only signatures and banded buckets.
 from __future__ import annotations
 
 import zlib
+from array import array
 from collections import defaultdict
 
 import numpy as np
@@ -24,7 +25,14 @@ class MinHashIndex:
         self._a = generator.integers(1, int(_PRIME), size=num_perm, dtype=np.uint64)
         self._b = generator.integers(0, int(_PRIME), size=num_perm, dtype=np.uint64)
         self._rows = num_perm // bands
-        self._buckets: list[dict[bytes, list[int]]] = [defaultdict(list) for _ in range(bands)]
+        # A band is bucketed by a random linear mix of its values: one numpy call for all bands, int dict keys.
+        self._mix = generator.integers(1, 2**63, size=self._rows, dtype=np.uint64)
+        # Bucket members are typed arrays, so a query gathers them into numpy without a Python loop.
+        self._buckets: list[dict[int, array]] = [defaultdict(lambda: array("q")) for _ in range(bands)]
+        self._hashes: dict[str, int] = {}
+        # Row k holds the low 16 bits of the signature inserted under key k, so candidates can be ranked without
+        # their sets; two different values share them once in 65,536, which biases the estimate negligibly.
+        self._signatures = np.zeros((1024, num_perm), dtype=np.uint16)
 
     @property
     def threshold(self) -> float:
@@ -33,22 +41,40 @@ class MinHashIndex:
 
     def signature(self, items: set[str]) -> np.ndarray:
         """Return the MinHash signature of a set of strings (crc32 is stable across processes)."""
-        hashes = np.fromiter((zlib.crc32(item.encode("utf-8")) for item in items), dtype=np.uint64, count=len(items))
-        if not len(hashes):
-            hashes = np.zeros(1, dtype=np.uint64)
+        known = self._hashes  # n-grams recur across turns: hash each once
+        hashes = np.array(
+            [known[item] if item in known else known.setdefault(item, zlib.crc32(item.encode("utf-8"))) for item in items]
+            or [0],
+            dtype=np.uint64,
+        )
         return ((np.outer(hashes, self._a) + self._b) % _PRIME).min(axis=0)
 
-    def _band_keys(self, signature: np.ndarray) -> list[bytes]:
-        return [signature[i * self._rows : (i + 1) * self._rows].tobytes() for i in range(len(self._buckets))]
+    def _band_keys(self, signature: np.ndarray) -> list[int]:
+        return (signature.reshape(len(self._buckets), self._rows) * self._mix).sum(axis=1).tolist()
 
     def insert(self, key: int, signature: np.ndarray) -> None:
-        """Add a signature under an integer key."""
+        """Add a signature under an integer key; keys are row numbers, so use 0, 1, 2, ..."""
         for bucket, band in zip(self._buckets, self._band_keys(signature)):
             bucket[band].append(key)
+        if key >= len(self._signatures):
+            grown = np.zeros((max(2 * len(self._signatures), key + 1), self._signatures.shape[1]), dtype=np.uint16)
+            grown[: len(self._signatures)] = self._signatures
+            self._signatures = grown
+        self._signatures[key] = signature.astype(np.uint16)
 
-    def query(self, signature: np.ndarray) -> set[int]:
-        """Return the keys sharing at least one band with the signature."""
-        found: set[int] = set()
-        for bucket, band in zip(self._buckets, self._band_keys(signature)):
-            found.update(bucket.get(band, ()))
-        return found
+    def query(self, signature: np.ndarray, min_agreement: float = 0.0) -> list[int]:
+        """Return the keys sharing a band with the signature, most similar first, agreeing on min_agreement or more.
+
+        The share of agreeing values estimates the Jaccard similarity (standard error about 0.05 at 0.8 with 64
+        values), so a floor well below the caller's threshold drops most candidates before any exact check, and
+        the order lets a caller looking for any near-duplicate stop at the first.
+        """
+        members = [bucket[band] for bucket, band in zip(self._buckets, self._band_keys(signature)) if band in bucket]
+        if not members:
+            return []
+        keys = np.sort(np.concatenate([np.frombuffer(m, dtype=np.int64) for m in members]))
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]  # unique: faster than np.unique here
+        agreeing = np.count_nonzero(self._signatures[keys] == signature.astype(np.uint16), axis=1)
+        close = agreeing >= min_agreement * len(signature)
+        keys, agreeing = keys[close], agreeing[close]
+        return keys[np.argsort(-agreeing, kind="stable")].tolist()

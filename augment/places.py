@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 from augment.facts import load_facts
 from augment.text import fold, loose_key, strip_diacritics
 
 _SEPARATORS = r"[\s.\-–]+"
 _SEPARATORS_RE = re.compile(_SEPARATORS)
-_VIETNAMESE_LETTER_RE = re.compile("[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]")
+VIETNAMESE_LETTER_RE = re.compile("[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]")
 # Share of characters with a diacritic below which a text counts as typed without diacritics ("cho minh hoi ...");
 # Vietnamese typed with diacritics has about one in four.
 _UNACCENTED_SHARE = 0.03
@@ -29,8 +30,7 @@ class Entry:
     locked: bool  # a name the offline generator never rewrites (fidelity requires it kept)
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
+class Mention(NamedTuple):  # a tuple: texts hold dozens of mentions and creating dataclasses costs more
     """One name found in a text, with its span in the scanned (folded) text."""
 
     start: int
@@ -117,7 +117,7 @@ def _gazetteer(unaccented: bool) -> tuple[re.Pattern, dict[str, Entry]]:
 
 def is_unaccented(folded: str) -> bool:
     """Return True if a text reads as typed without Vietnamese diacritics."""
-    return len(_VIETNAMESE_LETTER_RE.findall(folded)) < _UNACCENTED_SHARE * len(folded)
+    return len(VIETNAMESE_LETTER_RE.findall(folded)) < _UNACCENTED_SHARE * len(folded)
 
 
 @lru_cache(maxsize=65536)

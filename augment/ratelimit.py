@@ -1,10 +1,13 @@
-"""Space request starts evenly so that a run never exceeds a requests-per-minute quota."""
+"""Limit requests: evenly spaced starts for a requests-per-minute quota, and prioritised concurrency slots."""
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
 from collections.abc import Callable
+from contextlib import asynccontextmanager
 
 
 class RateLimiter:
@@ -30,3 +33,42 @@ class RateLimiter:
         delay = self.reserve()
         if delay > 0:
             await asyncio.sleep(delay)
+
+
+class PrioritySlots:
+    """Let at most size holders in at once; a waiter with a lower priority number goes first, ties in arrival order."""
+
+    def __init__(self, size: int):
+        self._free = size
+        self._waiters: list[tuple[int, int, asyncio.Future]] = []
+        self._arrivals = itertools.count()
+
+    @asynccontextmanager
+    async def slot(self, priority: int = 0):
+        """Hold one slot for the duration of the with-block."""
+        await self._acquire(priority)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, priority: int) -> None:
+        if self._free and not self._waiters:
+            self._free -= 1
+            return
+        future = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._arrivals), future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():  # handed a slot just as we were cancelled: pass it on
+                self._release()
+            raise
+
+    def _release(self) -> None:
+        while self._waiters:
+            _, _, future = heapq.heappop(self._waiters)
+            if not future.done():  # skip waiters cancelled while queued
+                future.set_result(None)
+                return
+        self._free += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from augment.diversity import diversity
 from augment.records import Sample
 
 
@@ -26,6 +27,7 @@ def build_report(selected: list[Sample], dropped: Counter, fallbacks: Counter, *
         "by_register": count_by(selected, "register"),
         "dropped": dict(sorted(dropped.items())),
         "fallbacks": dict(sorted(fallbacks.items())),
+        "diversity": diversity(selected),
     }
 
 
@@ -36,6 +38,12 @@ def summary_lines(report: dict) -> list[str]:
         if report.get(key):
             parts = ", ".join(f"{name} {count}" for name, count in report[key].items())
             lines.append(f"  {key.replace('_', ' ')}: {parts}")
+    if report.get("diversity"):
+        d = report["diversity"]
+        lines.append(
+            f"  diversity of user turns: distinct-1 {d['distinct_1']:.2f}, distinct-2 {d['distinct_2']:.2f}, "
+            f"similarity within a seed mean {d['mean_similarity_within_seed']:.2f} max {d['max_similarity_within_seed']:.2f}"
+        )
     if "api_calls" in report:
         tokens = report.get("tokens", {}).get("total", 0)
         lines.append(f"  {report['model']}: {report['api_calls']} API calls, {report['cache_hits']} cache hits, {tokens} tokens")

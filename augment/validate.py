@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import statistics
 import sys
 import unicodedata
@@ -263,8 +264,11 @@ class _Checker:
             self.add(number, "warning", "over_token_limit", f"about {count:,} tokens (estimated), over the {self.report.max_tokens:,} limit; it would be truncated")
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
 def _has_surrogate(text: str) -> bool:
-    return any("\ud800" <= ch <= "\udfff" for ch in text)
+    return _SURROGATE_RE.search(text) is not None
 
 
 def _first_non_nfc(text: str) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from augment.cache import ResponseCache, request_key
+from augment.errors import RunError
 
 
 def test_rows_survive_reopening(tmp_path):
@@ -23,3 +26,9 @@ def test_key_depends_on_every_part_and_not_on_order():
     assert base != request_key(model="m2", prompt="p", params={"a": 1, "b": 2})
     assert base != request_key(model="m", prompt="p", params={"a": 1, "b": 3})
     assert len(base) == 64
+
+
+def test_an_unusable_path_is_one_clear_error(tmp_path):
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(RunError, match="cannot open the response cache .*--no-cache"):
+        ResponseCache(tmp_path / "taken")

@@ -36,7 +36,7 @@ from fake_gemini import (
 
 KEY = "test-key"
 N = 4  # samples per seed: the seed's own pair and 3 variants, so one request asks for n=3
-FAST = ("--backoff", "0.01", "--timeout", "0.5")
+FAST = ("--backoff", "0.01", "--timeout", "2")  # small backoff keeps retries fast; 2 s tolerates a slow CI box
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +155,7 @@ def test_transient_errors_are_retried_and_retry_after_honoured(tmp_path, fake, t
     fake.fault_for(about(s[2].id), delay(3), times=1)
     fake.fault_for(about(s[3].id), drop_connection(), times=1)
     fake.fault_for(about(s[4].id), http_error(500), times=None)
+    fake.fault_for(about(s[5].id), http_error(429, retry_after=3600), times=1)  # a spent daily quota: no waiting
     seeds = seed_file(tmp_path / "seeds.csv", s)
     out = tmp_path / "out" / "f.jsonl"
     assert run(seeds, out, "--retries", "2") == 0
@@ -164,12 +165,17 @@ def test_transient_errors_are_retried_and_retry_after_honoured(tmp_path, fake, t
     assert second.timestamp - first.timestamp >= 1.0  # Retry-After: 1, while --backoff is 0.01
     records, meta, report = read(out)
     assert len(records) == 10 * N
-    assert report["fallbacks"] == {"server-error": 1}
-    assert report["failed_attempts"] == {"connection": 1, "quota": 1, "server-error": 5, "timeout": 1}
+    assert report["fallbacks"] == {"quota": 1, "server-error": 1}
+    assert report["failed_attempts"] == {"connection": 1, "quota": 2, "server-error": 5, "timeout": 1}
     fallen = [m for m in meta if m["seed_id"] == s[4].id and m["generator"] != "seed"]
     assert len(fallen) == N - 1 and all(m["generator"] == "offline" and m["fallback"] == "server-error" for m in fallen)
-    assert Counter(m["generator"] for m in meta)["gemini"] == 9 * (N - 1)
+    assert Counter(m["generator"] for m in meta)["gemini"] == 8 * (N - 1)
     no_key_anywhere(tmp_path, capsys.readouterr().err)
+
+    calls = fake.calls()
+    assert run(seeds, out, "--retries", "2") == 0
+    rerun = Counter(seed_from_request(r.body)["id"] for r in fake.requests[calls:])
+    assert rerun == {s[4].id: 3, s[5].id: 1}  # only the seeds that got no reply
 
 
 def test_damaged_replies_are_salvaged_retried_or_filled_offline(tmp_path, fake, ten_seeds):
@@ -193,6 +199,7 @@ def test_damaged_replies_are_salvaged_retried_or_filled_offline(tmp_path, fake, 
     assert run(seeds, out, "--retries", "2") == 0
 
     assert [len(requests_for(fake, x.id)) for x in s] == [2, 2, 2, 1, 1, 2, 1, 2, 3, 1]
+    assert [r.body["generationConfig"]["seed"] for r in requests_for(fake, s[0].id)] == [0, 1]  # a new sample
     follow_up = requests_for(fake, s[5].id)[1]
     assert seed_from_request(follow_up.body)["n"] == 2
     assert default_variants(seed_line(s[5]), 3)[2]["user"] in prompt_text(follow_up.body)
@@ -203,6 +210,10 @@ def test_damaged_replies_are_salvaged_retried_or_filled_offline(tmp_path, fake, 
     by_generator = Counter((m["seed_id"], m["generator"]) for m in meta)
     assert all(by_generator[(x.id, "gemini")] == N - 1 for x in s if x is not s[8])
     assert by_generator[(s[8].id, "offline")] == N - 1
+
+    calls, first = fake.calls(), out.read_bytes()
+    assert run(seeds, out, "--retries", "2") == 0
+    assert fake.calls() == calls and out.read_bytes() == first  # every reply, good or bad, is replayed from the cache
 
 
 def test_rejected_key_switches_to_offline_once(tmp_path, monkeypatch, ten_seeds, capsys):
@@ -232,6 +243,16 @@ def test_rejected_key_with_no_fallback_exits_1_with_one_line(tmp_path, monkeypat
     assert len(err) == 1 and "rejected the API key" in err[0] and "HTTP 400" in err[0]
     assert not out.exists()
     no_key_anywhere(tmp_path, *err)
+
+
+def test_unknown_model_stops_gemini_for_the_whole_run(tmp_path, fake, ten_seeds, capsys):
+    fake.fault_for(lambda body: True, http_error(404), times=None)
+    seeds = seed_file(tmp_path / "seeds.csv", ten_seeds)
+    assert run(seeds, tmp_path / "o" / "f.jsonl", "--model", "gemini-0-nope", "--no-fallback") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no model 'gemini-0-nope'" in err[0] and "--model" in err[0]
+    assert run(seeds, tmp_path / "p" / "f.jsonl", "--model", "gemini-0-nope") == 0
+    assert read(tmp_path / "p" / "f.jsonl")[2]["fallbacks"] == {"model-not-found": 10}
 
 
 def test_without_a_key_the_run_says_how_to_set_one(tmp_path, ten_seeds, capsys):
@@ -309,3 +330,47 @@ def _rows(cache: Path) -> int:
             return db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
     except sqlite3.OperationalError:  # the table is not created yet
         return 0
+
+
+def test_retry_after_from_an_http_date_or_the_body_retry_info():
+    import email.utils
+
+    from google.genai import errors
+
+    from augment.generators.gemini import _retry_after
+
+    class Response:
+        headers = {"retry-after": email.utils.formatdate(time.time() + 30, usegmt=True)}
+
+    retry_info = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"}
+    assert _retry_after(errors.ClientError(429, {"error": {"code": 429, "details": [retry_info]}})) == 7.0
+    assert 28 <= _retry_after(errors.ClientError(429, {"error": {"code": 429}}, Response())) <= 30
+    assert _retry_after(errors.ServerError(503, {"error": {"code": 503}})) is None
+
+
+def test_offline_run_never_imports_the_sdk(tmp_path, ten_seeds):
+    seeds = seed_file(tmp_path / "seeds.csv", ten_seeds[:5])
+    code = (
+        "import sys; from augment.run import main; "
+        f"assert main(['--seeds', {str(seeds)!r}, '--out', 'o/f.jsonl', '--n', '2', '--quiet']) == 0; "
+        "assert not [m for m in sys.modules if m.startswith('google.genai')]"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_caller_stopping_early_cancels_the_remaining_seeds(monkeypatch, ten_seeds):
+    from augment.generators.gemini import GeminiGenerator, GeminiSettings
+
+    generator = GeminiGenerator(KEY, GeminiSettings(concurrency=1, cache=None))
+    with FakeGemini(latency=0.3) as server:
+        point_at(monkeypatch, server)
+        stream = generator.generate(ten_seeds, N - 1)
+        first = next(stream)
+        stream.close()
+        time.sleep(0.5)
+        calls = server.calls()
+    assert first.seed == ten_seeds[0] and len(first.samples) == N - 1 and not first.problem
+    assert calls <= 2 and generator.stats["api_calls"] == calls
+    assert "gemini" not in {thread.name for thread in threading.enumerate()}
+    assert KEY not in repr(generator)

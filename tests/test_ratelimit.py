@@ -35,3 +35,32 @@ def test_wait_sleeps_until_the_slot():
 
     stamps = asyncio.run(starts())
     assert all(b - a >= 0.045 for a, b in zip(stamps, stamps[1:]))
+
+
+def test_slots_bound_holders_and_serve_lower_priority_numbers_first():
+    from augment.ratelimit import PrioritySlots
+
+    async def scenario():
+        slots = PrioritySlots(2)
+        order, held, peak = [], [0], [0]
+
+        async def job(name: str, priority: int):
+            async with slots.slot(priority):
+                held[0] += 1
+                peak[0] = max(peak[0], held[0])
+                order.append(name)
+                await asyncio.sleep(0.01)
+                held[0] -= 1
+
+        first = [asyncio.create_task(job(f"a{i}", 1)) for i in range(4)]
+        await asyncio.sleep(0)  # a0 and a1 hold the slots, a2 and a3 queue
+        late = asyncio.create_task(job("retry", 0))
+        cancelled = asyncio.create_task(job("gone", 0))
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        await asyncio.gather(*first, late, return_exceptions=True)
+        return order, peak[0]
+
+    order, peak = asyncio.run(scenario())
+    assert peak == 2
+    assert order == ["a0", "a1", "retry", "a2", "a3"]

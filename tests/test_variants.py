@@ -85,3 +85,4 @@ def test_pool_counts_usable_variants_and_ignores_extras(seeds):
     assert pool.add(items) == 2
     assert pool.missing == 0 and pool.invalid == 1
     assert len(pool.samples) == 4 and pool.usable == [items[1]["user"], items[4]["user"]]
+    assert pool.seen == [seed.question, items[1]["user"], items[4]["user"]]

@@ -1,13 +1,11 @@
-"""Gemini generator: one structured call per seed on google-genai, concurrent, rate-limited, retried and cached.
-
-This is the only module that imports the SDK, and only when a run actually calls Gemini.
-"""
+"""Gemini generator: one structured call per seed, concurrent, rate-limited, retried, cached (sole google.genai user)."""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import email.utils
+import json
 import logging
 import os
 import queue
@@ -27,7 +25,7 @@ from augment.cache import DEFAULT_CACHE, ResponseCache, request_key
 from augment.errors import RunError
 from augment.generators.base import Generation, Generator
 from augment.generators.variants import RESPONSE_SCHEMA, VariantPool, paraphrase_prompt, parse_variants, system_instruction
-from augment.ratelimit import RateLimiter
+from augment.ratelimit import PrioritySlots, RateLimiter
 from augment.records import Seed
 
 log = logging.getLogger("augment")
@@ -35,7 +33,8 @@ log = logging.getLogger("augment")
 DEFAULT_MODEL = "gemini-2.5-flash"
 # The SDK's own precedence: GOOGLE_API_KEY wins when both are set.
 KEY_VARIABLES = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
-_MAX_RETRY_AFTER = 300.0
+# A server asking for a longer wait than this (a daily quota spent) is not waited for: the seed falls back at once.
+_MAX_RETRY_AFTER = 120.0
 _BLOCKING_FINISH = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY", "LANGUAGE"}
 _KEY_CODES = {401, 403}
 _RETRY_DELAY_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
@@ -115,29 +114,31 @@ class GeminiGenerator(Generator):
     def generate(self, seeds: Sequence[Seed], n: int) -> Iterator[Generation]:
         """Yield one Generation per seed as its calls complete (completion order, not file order)."""
         self.stats = {"api_calls": 0, "cache_hits": 0, "tokens": Counter(), "failed_attempts": Counter()}
-        if n < 1:
-            yield from (Generation(seed) for seed in seeds)
-            return
-        # The event loop runs on its own thread so the caller's CPU work between yields never stalls network I/O.
-        results: queue.Queue = queue.Queue()
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="gemini", daemon=True)
-        thread.start()
-        future = asyncio.run_coroutine_threadsafe(self._run(seeds, n, results.put), loop)
         try:
-            for _ in seeds:
-                item = results.get()
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
+            if n < 1:
+                yield from (Generation(seed) for seed in seeds)
+            else:
+                yield from self._generate(seeds, n)
         finally:
-            future.cancel()
-            concurrent.futures.wait([future])
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join()
-            loop.close()
             self.stats["tokens"] = dict(self.stats["tokens"])
             self.stats["failed_attempts"] = dict(sorted(self.stats["failed_attempts"].items()))
+
+    def _generate(self, seeds: Sequence[Seed], n: int) -> Iterator[Generation]:
+        results: queue.Queue = queue.Queue()
+        delivered = 0
+        with _LoopThread() as background:
+            future = background.submit(self._run(seeds, n, results.put))
+            try:
+                while delivered < len(seeds):
+                    item = results.get()
+                    if isinstance(item, BaseException):
+                        raise item
+                    delivered += 1
+                    yield item
+            finally:
+                if delivered < len(seeds):  # an error, or the caller stopped early: abandon the seeds still running
+                    future.cancel()
+                concurrent.futures.wait([future])
 
     async def _run(self, seeds: Sequence[Seed], n: int, put: Callable[[object], None]) -> None:
         """Run every seed concurrently, handing each Generation (or the error that ends the run) to put."""
@@ -161,6 +162,26 @@ async def _deliver(session: _Session, seed: Seed, n: int, put: Callable[[object]
     put(await session.generation(seed, n))
 
 
+class _LoopThread:
+    """An event loop on its own thread, so the caller's CPU work between yields never stalls network I/O."""
+
+    def __enter__(self) -> _LoopThread:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="gemini", daemon=True)
+        self.thread.start()
+        return self
+
+    def submit(self, coroutine) -> concurrent.futures.Future:
+        """Run a coroutine on the loop and return its future."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+
+    def __exit__(self, *exc_info) -> None:
+        self.submit(self.loop.shutdown_default_executor()).result()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+
 class _Session:
     """One run's client, limits, cache and counters; lives on the generator's event loop."""
 
@@ -175,10 +196,11 @@ class _Session:
         # No base_url here: the SDK reads GOOGLE_GEMINI_BASE_URL itself (proxies, the loopback fake in tests).
         self.client = genai.Client(api_key=api_key, http_options=types.HttpOptions(timeout=int(settings.timeout * 1000)))
         self.cache = ResponseCache(settings.cache) if settings.cache else None
-        self.semaphore = asyncio.Semaphore(settings.concurrency)
+        self.slots = PrioritySlots(settings.concurrency)
         self.limiter = RateLimiter(settings.rpm)
         self.system = system_instruction()
         self.rejected: Rejected | None = None
+        self._repeats: Counter = Counter()
         self._jitter = wait_exponential_jitter(initial=settings.backoff, max=settings.max_backoff, jitter=settings.backoff)
 
     async def close(self) -> None:
@@ -200,7 +222,7 @@ class _Session:
         try:
             async for attempt in retrying:
                 with attempt:
-                    await self._attempt(pool)
+                    await self._attempt(pool, first=attempt.retry_state.attempt_number == 1)
         except AttemptFailed as failure:
             return Generation(seed, pool.samples, failure.reason)
         except Rejected as rejected:
@@ -215,30 +237,42 @@ class _Session:
             return min(failure.retry_after, _MAX_RETRY_AFTER) + random.uniform(0, self.settings.backoff)
         return self._jitter(state) if failure.backoff else 0.0
 
-    async def _attempt(self, pool: VariantPool) -> None:
+    async def _attempt(self, pool: VariantPool, first: bool) -> None:
         """Make or replay one request for the variants still missing; raise AttemptFailed if still short."""
         if self.rejected:
             raise self.rejected
-        prompt = paraphrase_prompt(pool.seed, pool.missing, pool.usable)
-        params = self._params(pool.seed, pool.missing)
-        key = request_key(model=self.settings.model, system=self.system, prompt=prompt, params=params)
-        text = self.cache.get(key) if self.cache else None
-        cached = text is not None
-        if cached:
-            self.stats["cache_hits"] += 1
-        else:
-            text = await self._call(prompt, params)
+        prompt = paraphrase_prompt(pool.seed, pool.missing, pool.seen)
+        text, problem = await self._reply(prompt, self._params(pool.seed, pool.missing), first)
+        if problem:
+            self._fail(AttemptFailed(problem, backoff=False))
         items, damage = parse_variants(text)
         # The gates cost milliseconds per sample: off the loop thread, so other seeds' requests start on time.
-        usable = await asyncio.to_thread(pool.add, items)
-        # Only a response that gave something usable is stored: a retry of the same prompt must not replay a failure.
-        if usable and self.cache is not None and not cached:
-            self.cache.put(key, self.settings.model, text)
+        await asyncio.to_thread(pool.add, items)
         if pool.missing:
             self._fail(AttemptFailed(damage or "too-few", backoff=False))
 
+    async def _reply(self, prompt: str, params: dict, first: bool) -> tuple[str, str]:
+        """Return the next reply to this request: replayed from the cache, else fetched and stored at once."""
+        # The k-th repeat of a request in a run is sent with sampling seed + k (a retry after a bad reply must not get
+        # the same reply back) and cached under that seed; a rerun replays the same sequence, so it makes no call.
+        # A request that got no reply (429, 5xx, timeout) is resent with the same seed.
+        identity = request_key(model=self.settings.model, system=self.system, prompt=prompt, params=params)
+        sent = params | {"seed": self.settings.random_seed + self._repeats[identity]}
+        key = request_key(model=self.settings.model, system=self.system, prompt=prompt, params=sent)
+        stored = self.cache.get(key) if self.cache else None
+        if stored is not None:
+            self.stats["cache_hits"] += 1
+            reply = json.loads(stored)
+            text, problem = reply["text"], reply["problem"]
+        else:
+            text, problem = await self._call(prompt, sent, first)
+            if self.cache is not None:
+                self.cache.put(key, self.settings.model, json.dumps({"text": text, "problem": problem}, ensure_ascii=False))
+        self._repeats[identity] += 1
+        return text, problem
+
     def _params(self, seed: Seed, n: int) -> dict:
-        """Return the generation parameters of one request (also part of its cache key)."""
+        """Return the generation parameters of one request (part of its cache key)."""
         params = {
             "temperature": self.settings.temperature,
             "seed": self.settings.random_seed,
@@ -251,9 +285,10 @@ class _Session:
             params["thinking_config"] = {"thinking_budget": 0}
         return params
 
-    async def _call(self, prompt: str, params: dict) -> str:
-        """Send one generateContent request within the concurrency and rate limits; return the reply text."""
-        async with self.semaphore:
+    async def _call(self, prompt: str, params: dict, first: bool) -> tuple[str, str]:
+        """Send one generateContent request within the concurrency and rate limits; return its text and problem."""
+        # Retries and follow-ups go before first requests: a started seed finishes instead of queueing behind all.
+        async with self.slots.slot(priority=1 if first else 0):
             await self.limiter.wait()
             if self.rejected:
                 raise self.rejected
@@ -267,10 +302,7 @@ class _Session:
             except Exception as error:  # noqa: BLE001 - classified below; anything unknown is re-raised
                 self._fail(self._classify(error) or error)
         self._count_usage(response)
-        text, problem = _reply_text(response)
-        if problem:
-            self._fail(AttemptFailed(problem, backoff=False))
-        return text
+        return _reply_text(response)
 
     def _fail(self, error: Exception) -> None:
         if isinstance(error, AttemptFailed):
@@ -313,7 +345,8 @@ def _classify_api_error(error, model: str) -> AttemptFailed | Rejected:
     if code == 404:
         return Rejected("model-not-found", f"Gemini has no model '{model}' (HTTP 404); pass a current one with --model")
     if code == 429:
-        return AttemptFailed("quota", retry_after=_retry_after(error))
+        wait = _retry_after(error)
+        return AttemptFailed("quota", retry=wait is None or wait <= _MAX_RETRY_AFTER, retry_after=wait)
     if code == 408:
         return AttemptFailed("timeout", retry_after=_retry_after(error))
     if code >= 500:

@@ -144,6 +144,11 @@ class VariantPool:
         self._deduper.admit(seed_sample(seed))
 
     @property
+    def seen(self) -> list[str]:
+        """Return every user turn received so far, usable or not, for the next request to avoid."""
+        return list(dict.fromkeys(sample.user for sample in self.samples))
+
+    @property
     def missing(self) -> int:
         """Return how many usable variants are still wanted."""
         return max(0, self.wanted - len(self.usable))

@@ -1,0 +1,155 @@
+"""The facts file and the foundational-fact guard: claims are judged about the place they are about."""
+
+from __future__ import annotations
+
+import pytest
+
+from augment.claims import contradiction, premises
+from augment.facts import load_facts
+from augment.places import destinations, landmarks, scan
+from augment.seeds import load_seeds
+from conftest import SEEDS
+
+FACTS = load_facts()
+
+
+def test_facts_file_has_34_provinces_and_every_destination_in_one():
+    provinces = dict(FACTS.provinces)
+    assert len(provinces) == 34
+    known = set(FACTS.province_names())
+    for d in FACTS.destinations:
+        assert d.province in provinces, d.key
+        assert set(d.former) <= known, d.key
+        assert d.region not in d.wrong_regions, d.key
+
+
+@pytest.mark.parametrize(
+    "key, province, former, sea",
+    [
+        ("dalat", "Lâm Đồng", ("Lâm Đồng",), False),
+        ("muine", "Lâm Đồng", ("Bình Thuận",), True),  # the new Lâm Đồng has a coast; Đà Lạt does not
+        ("hoian", "Đà Nẵng", ("Quảng Nam",), True),
+        ("phuquoc", "An Giang", ("Kiên Giang",), True),
+        ("sapa", "Lào Cai", ("Lào Cai",), False),
+        ("nhatrang", "Khánh Hòa", ("Khánh Hòa",), True),
+        ("hcm", "TP.HCM", ("TP.HCM",), True),
+    ],
+)
+def test_key_facts(key, province, former, sea):
+    d = FACTS.by_key(key)
+    assert (d.province, d.former, d.sea) == (province, former, sea)
+
+
+def test_merged_provinces_after_2025():
+    provinces = dict(FACTS.provinces)
+    assert set(provinces["Lâm Đồng"]) == {"Đắk Nông", "Bình Thuận"}
+    assert set(provinces["Khánh Hòa"]) == {"Ninh Thuận"}
+    assert set(provinces["TP.HCM"]) == {"Bình Dương", "Bà Rịa - Vũng Tàu"}
+    assert set(provinces["Lào Cai"]) == {"Yên Bái"}
+
+
+def test_no_landmark_belongs_to_two_destinations():
+    owner: dict[str, str] = {}
+    for d in FACTS.destinations:
+        for alias in (*d.names, *d.landmarks):
+            key = alias.casefold()
+            assert owner.setdefault(key, d.key) == d.key, f"{alias} is in {owner[key]} and {d.key}"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Dạ, Đà Lạt có quán nào ngon?", {"dalat"}),
+        ("cho minh hoi an gi ngon o da lat", {"dalat"}),  # unaccented: "hoi an" is "hỏi ăn", not Hội An
+        ("Nhà thơ Hồ Xuân Hương có bài Bánh trôi nước", set()),  # the poet is not the lake
+        ("Bánh căn ngon ở đâu?", set()),  # Đà Lạt and Nha Trang both have it
+        ("Chợ đêm ở đâu vui?", set()),
+        ("Vé Thung lũng Tình Yêu bao nhiêu?", {"dalat"}),  # through its landmark
+        ("Bảo tàng Hồ Chí Minh ở Hà Nội", {"hanoi"}),  # Hồ Chí Minh the person is not the city
+        ("TP.HCM, tp hcm và Sài Gòn", {"hcm"}),
+        ("Tỉnh Lâm Đồng có Mũi Né", {"muine"}),  # a province is not a destination
+    ],
+)
+def test_destinations_named(text, expected):
+    assert destinations(text) == expected
+
+
+def test_landmark_aliases_share_one_name():
+    assert landmarks("Langbiang") == landmarks("núi Lang Biang") == {"núi Langbiang"}
+
+
+@pytest.mark.parametrize(
+    "text, place, reason",
+    [
+        # claims that are false for the place they are about
+        ("Dạ, Đà Lạt có biển rất đẹp ạ.", "Đà Lạt", "fact-sea"),
+        ("Dạ, bạn có thể tắm biển thoải mái ạ.", "Đà Lạt", "fact-sea"),  # no place named: the seed's place
+        ("Đi ra biển Đà Lạt chơi nha.", "Đà Lạt", "fact-sea"),  # the place after the claim
+        ("Đà Lạt và Nha Trang đều có biển.", "Đà Lạt", "fact-sea"),  # joined subjects share the claim
+        ("Hồ Tuyền Lâm có bãi tắm cho du khách.", "Đà Lạt", "fact-sea"),  # a landmark speaks for its city
+        ("Đà Lạt không chỉ có biển mà còn có núi.", "Đà Lạt", "fact-sea"),  # "not only" is no negation
+        ("Sa Pa có biển đẹp lắm.", "Sa Pa", "fact-sea"),
+        ("da lat co bien dep lam", "Đà Lạt", "fact-sea"),  # typed without diacritics
+        ("Đà Lạt nằm ở miền Bắc.", "Đà Lạt", "fact-region"),
+        ("Đà Lạt và Sa Pa đều ở miền Bắc.", "Đà Lạt", "fact-region"),
+        ("Đà Lạt là thành phố thuộc tỉnh Khánh Hòa.", "Đà Lạt", "fact-province"),
+        ("Đà Lạt có tuyết rơi vào tháng 12.", "Đà Lạt", "fact-snow"),
+        ("Đà Lạt nóng quanh năm.", "Đà Lạt", "fact-climate"),
+        ("Đà Lạt có nhiệt độ trung bình khoảng 28 °C.", "Đà Lạt", "fact-climate"),
+        ("Đà Lạt nằm ở độ cao 500 m.", "Đà Lạt", "fact-altitude"),
+        ("Đà Lạt là vùng đồng bằng.", "Đà Lạt", "fact-claim"),
+        # true negatives: negations, corrections, comparisons, other subjects, other meanings of "biển"
+        ("Dạ, Đà Lạt không có biển ạ.", "Đà Lạt", ""),
+        ("Dạ, Đà Lạt vẫn không có biển đâu ạ.", "Đà Lạt", ""),
+        ("Đà Lạt làm gì có biển ạ.", "Đà Lạt", ""),
+        ("Dạ, Đà Lạt có biển đâu ạ.", "Đà Lạt", ""),
+        ("Đà Lạt không phải là thành phố biển.", "Đà Lạt", ""),
+        ("Nha Trang có biển, còn Đà Lạt thì không.", "Đà Lạt", ""),
+        ("Tỉnh Lâm Đồng mới có biển ở Mũi Né, Phan Thiết, nhưng Đà Lạt thì không có biển.", "Đà Lạt", ""),
+        ("Lâm Đồng sau sáp nhập có biển nhờ Bình Thuận.", "Đà Lạt", ""),
+        ("Nhiều người tưởng Đà Lạt có biển, nhưng thực ra không ạ.", "Đà Lạt", ""),
+        ('Câu "Đà Lạt có biển" là sai ạ.', "Đà Lạt", ""),
+        ("Nếu muốn tắm biển, từ Đà Lạt bạn có thể đi Nha Trang.", "Đà Lạt", ""),
+        ("Từ Đà Lạt đi biển Nha Trang mất 3 tiếng.", "Đà Lạt", ""),
+        ("Sáng sớm lên đồi ngắm biển mây rất đẹp.", "Đà Lạt", ""),  # a sea of clouds
+        ("Đường vào có biển báo cấm xe tải.", "Đà Lạt", ""),  # a road sign
+        ("Đà Lạt nằm ở độ cao khoảng 1.500 m so với mực nước biển.", "Đà Lạt", ""),
+        ("Đà Lạt nằm ở độ cao hơn 1.000 m.", "Đà Lạt", ""),  # a lower bound, true
+        ("Đỉnh Langbiang có độ cao 2.167 m.", "Đà Lạt", ""),  # the peak's altitude, not the city's
+        ("Đà Lạt có rừng thông và tuyết tùng.", "Đà Lạt", ""),  # a cedar
+        ("Sa Pa có thể có tuyết vào tháng 1.", "Sa Pa", ""),
+        ("Đà Lạt không nằm ở miền Bắc đâu ạ.", "Đà Lạt", ""),
+        ("Đà Lạt thuộc tỉnh Lâm Đồng, vùng Tây Nguyên.", "Đà Lạt", ""),
+        ("Hội An nay thuộc thành phố Đà Nẵng (trước đây thuộc tỉnh Quảng Nam).", "Hội An", ""),
+        ("Đà Lạt có biển không ạ?", "Đà Lạt", ""),  # a question asserts nothing
+        ("Phú Quốc có bãi biển đẹp, còn Đà Lạt mát mẻ quanh năm.", "Đà Lạt", ""),
+        ("Nha Trang là thành phố ven biển, hợp tắm biển.", "Nha Trang", ""),
+    ],
+)
+def test_contradiction(text, place, reason):
+    finding = contradiction(text, place)
+    assert (finding.reason if finding else "") == reason, finding
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("Đà Lạt có biển không ạ?", {"fact-sea"}),  # a false premise, asked
+        ("Đà Lạt ở miền Bắc đúng không ạ?", {"fact-region"}),
+        ("da lat co bien khong ad", {"fact-sea"}),
+        ("Đà Lạt có gì chơi ạ?", set()),
+        ("Nha Trang có biển đẹp không?", set()),
+    ],
+)
+def test_premises(question, expected):
+    assert premises(question, "Đà Lạt") == expected
+
+
+def test_unaccented_text_is_scanned_unaccented():
+    assert scan("cho minh hoi da lat").unaccented
+    assert not scan("cho mình hỏi Đà Lạt").unaccented
+
+
+def test_no_seed_answer_contradicts_the_facts():
+    wrong = [(s.id, contradiction(s.answer, s.place)) for s in load_seeds(SEEDS) if contradiction(s.answer, s.place)]
+    assert wrong == []
