@@ -207,6 +207,8 @@ def _contents_section(card: CardInput) -> str:
     parts = ["## Contents", "", _intent_table(card), ""]
     parts += ["| place | lines |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in card.report.get("by_place", {}).items()), ""]
     parts += ["| user register | lines |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in card.report.get("by_register", {}).items())]
+    parts += ["", "| grounding (retrieved-context block in the user turn) | lines |", "| --- | --- |",
+              *(f"| {k} | {v} |" for k, v in card.report.get("by_grounding", {}).items())]
     return "\n".join(parts)
 
 

@@ -207,7 +207,18 @@ def check_fidelity(sample: Sample) -> str:
     return ""
 
 
-CHECKS: tuple[Check, ...] = (check_form, check_language, check_length, check_facts, check_places, check_fidelity)
+def check_grounding(sample: Sample) -> str:
+    """Require every figure of a grounded answer to come from its context, and a no-figure answer to invent none."""
+    if sample.grounding == "no-figure":
+        return "invented-figure" if re.search(r"\d", sample.assistant) else ""
+    if sample.grounding and not amounts(sample.assistant) <= amounts(sample.context):
+        return "figure-not-in-context"
+    return ""
+
+
+CHECKS: tuple[Check, ...] = (
+    check_form, check_language, check_length, check_facts, check_places, check_fidelity, check_grounding,
+)
 
 
 def check_sample(sample: Sample, checks: Sequence[Check] = CHECKS) -> str:

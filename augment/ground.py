@@ -5,13 +5,15 @@ from __future__ import annotations
 import random
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import cache
 from importlib import resources
 
 from augment.generators.offline import mask
 from augment.records import Sample
+
+Check = Callable[[Sample], str]
 
 # Figures that drift in the real world and so may differ between the seed and retrieval. Altitudes ("1.500 m"),
 # temperatures, days and dates are foundational or come from the question: they are never varied.
@@ -116,8 +118,11 @@ def _subject(sample: Sample) -> str:
     return names[0] if names else sample.seed.place
 
 
-def ground(samples: Sequence[Sample], ratio: float, random_seed: int) -> list[Sample]:
-    """Turn round(ratio x len) samples into grounded ones, in place and deterministically."""
+def ground(samples: Sequence[Sample], ratio: float, random_seed: int, check: Check = lambda sample: "") -> list[Sample]:
+    """Turn round(ratio x len) samples into grounded ones, in place and deterministically.
+
+    A grounded sample that fails check keeps its plain original, and another sample is grounded instead.
+    """
     wanted = round(ratio * len(samples))
     if not wanted:
         return list(samples)
@@ -131,13 +136,11 @@ def ground(samples: Sequence[Sample], ratio: float, random_seed: int) -> list[Sa
         if done == wanted:
             break
         sample = samples[index]
-        if no_figure and sample.seed.intent == "price":
-            result[index] = ground_without_figure(sample, rng)
-            no_figure -= 1
-        else:
-            grounded = ground_with_figures(sample, rng)
-            if grounded is None:
-                continue
-            result[index] = grounded
+        figureless = bool(no_figure) and sample.seed.intent == "price"
+        grounded = ground_without_figure(sample, rng) if figureless else ground_with_figures(sample, rng)
+        if grounded is None or check(grounded):
+            continue
+        result[index] = grounded
+        no_figure -= figureless
         done += 1
     return result

@@ -11,7 +11,11 @@ from augment.records import Sample
 
 def count_by(samples: Iterable[Sample], field: str) -> dict[str, int]:
     """Count samples by one provenance field, most common first, ties by name."""
-    counts = Counter(sample.meta()[field] for sample in samples)
+    return _count(sample.meta()[field] for sample in samples)
+
+
+def _count(values: Iterable[str]) -> dict[str, int]:
+    counts = Counter(values)
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
@@ -25,6 +29,7 @@ def build_report(selected: list[Sample], dropped: Counter, fallbacks: Counter, *
         "by_generator": count_by(selected, "generator"),
         "by_method": count_by(selected, "method"),
         "by_register": count_by(selected, "register"),
+        "by_grounding": _count(sample.grounding or "plain" for sample in selected),
         "dropped": dict(sorted(dropped.items())),
         "fallbacks": dict(sorted(fallbacks.items())),
         "diversity": diversity(selected),
@@ -34,7 +39,7 @@ def build_report(selected: list[Sample], dropped: Counter, fallbacks: Counter, *
 def summary_lines(report: dict) -> list[str]:
     """Return the short human summary printed at the end of a run."""
     lines = [f"wrote {report['written']} of {report['target']} samples from {report['seeds']} seeds"]
-    for key in ("by_intent", "by_generator", "by_register", "dropped", "fallbacks", "failed_attempts"):
+    for key in ("by_intent", "by_generator", "by_register", "by_grounding", "dropped", "fallbacks", "failed_attempts"):
         if report.get(key):
             parts = ", ".join(f"{name} {count}" for name, count in report[key].items())
             lines.append(f"  {key.replace('_', ' ')}: {parts}")

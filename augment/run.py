@@ -15,10 +15,11 @@ from augment.errors import InputError, LockedError, RunError
 from augment.export import jsonl, sibling, write_atomically
 from augment.formats import DEFAULT_FORMAT, FORMATS
 from augment.cache import DEFAULT_CACHE
-from augment.gates import check_seeds
+from augment.gates import check_sample, check_seeds
 from augment.generators.base import Generator
 from augment.generators.gemini import DEFAULT_MODEL, GeminiGenerator, GeminiSettings, find_api_key
 from augment.generators.offline import OfflineGenerator
+from augment.ground import ground
 from augment.lock import output_lock
 from augment.logs import setup_logging
 from augment.manifest import build_manifest
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="print only warnings and errors; no progress bar")
     parser.add_argument("--format", action="extend", type=_format_list, metavar="FORMAT", help=f"output format(s), repeatable or comma-separated: {', '.join(FORMATS)} (default openai, written to --out; others go beside it, e.g. fine_tune.gemini.jsonl)")
     parser.add_argument("--val-ratio", type=_ratio, default=0.0, help="also write a train/validation split with this share of the seeds in validation, every variant of a seed on one side (e.g. 0.1 writes fine_tune.train.jsonl and fine_tune.val.jsonl; default 0: no split)")
+    parser.add_argument("--grounded-ratio", type=_ratio, default=0.3, help="share of lines whose user turn carries a retrieved-context block (prompts/grounded_user.txt) and whose answer takes its prices, times and distances from it (default 0.3; 0 disables)")
     parser.add_argument("--log-file", type=Path, help="also append structured JSON log lines to this file")
     _add_gemini_arguments(parser)
     return parser
@@ -157,6 +159,7 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
     offline = OfflineGenerator(random_seed=args.seed)
     primary = _choose_generator(args, offline)
     outcome = Pipeline(primary, offline, progress=not args.quiet).run(seeds, args.n, target)
+    outcome.selected = ground(outcome.selected, args.grounded_ratio, args.seed, check=check_sample)
     report = build_report(
         outcome.selected, outcome.dropped, outcome.fallbacks,
         target=target, seeds=len(seeds), n=args.n, random_seed=args.seed, primary=primary.name,

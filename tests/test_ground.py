@@ -74,3 +74,53 @@ def test_zero_ratio_changes_nothing(offline):
     samples = offline.variants(seed, 5)
     assert ground(samples, 0.0, 0) == samples
     assert all(isinstance(s, Sample) and not s.context for s in ground(samples, 0.0, 0))
+
+
+SEED = Seed("T9", "price", "Đà Lạt", "Giá vé Datanla bao nhiêu?", "Dạ, vé khoảng 50.000 đồng ạ.")
+
+
+@pytest.mark.parametrize(
+    "grounding, context, answer, reason",
+    [
+        ("grounded", "- Vé khoảng 60.000 đồng.", "Dạ, vé khoảng 60.000 đồng ạ.", ""),
+        ("grounded", "- Vé khoảng 60.000 đồng.", "Dạ, vé khoảng 50.000 đồng ạ.", "figure-not-in-context"),
+        ("grounded", "- Vé khoảng 60.000 đồng, mở cửa 7:30.", "Dạ, vé 60.000 đồng, mở 7:30 ạ.", ""),
+        ("no-figure", "- Không tìm thấy giá vé.", "Dạ, mình chưa có giá vé cập nhật ạ.", ""),
+        ("no-figure", "- Không tìm thấy giá vé.", "Dạ, chắc tầm 50.000 đồng ạ.", "invented-figure"),
+        ("", "", "Dạ, vé khoảng 50.000 đồng ạ.", ""),
+    ],
+)
+def test_check_grounding(grounding, context, answer, reason):
+    from augment.gates import check_grounding
+
+    sample = Sample(SEED, "Giá vé Datanla?", answer, "offline", "register", context=context, grounding=grounding)
+    assert check_grounding(sample) == reason
+
+
+def test_run_grounds_thirty_percent_from_context_only(tmp_path, seeds):
+    import json
+
+    from augment.run import main
+    from conftest import SEEDS
+
+    out = tmp_path / "g" / "fine_tune.jsonl"
+    assert main(["--seeds", str(SEEDS), "--out", str(out), "--offline", "--quiet", "--grounded-ratio", "0.3"]) == 0
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    meta = [json.loads(line) for line in out.with_name("fine_tune.meta.jsonl").read_text(encoding="utf-8").splitlines()]
+    by_id = {s.id: s for s in seeds}
+    grounded = [(m, r) for m, r in zip(meta, records) if m.get("grounding")]
+    assert len(records) == 1000 and 290 <= len(grounded) <= 310
+    for m, record in grounded:
+        user, answer = record["messages"][1]["content"], record["messages"][2]["content"]
+        assert user.startswith("Thông tin tra cứu:\n") and "\n\nCâu hỏi: " in user
+        context = user.split("\n\nCâu hỏi: ")[0]
+        assert _figures(answer) <= _figures(context)
+        if m["grounding"] == "no-figure":
+            assert not re.search(r"\d", answer)
+        else:
+            replaced = _figures(by_id[m["seed_id"]].answer) - _figures(context)
+            assert not replaced & _figures(answer)
+    plain = [r for m, r in zip(meta, records) if not m.get("grounding")]
+    assert not any("Thông tin tra cứu" in r["messages"][1]["content"] for r in plain)
+    report = json.loads(out.with_name("fine_tune.report.json").read_text(encoding="utf-8"))
+    assert report["by_grounding"]["plain"] == len(plain)
