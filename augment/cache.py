@@ -31,17 +31,31 @@ def request_key(**parts: object) -> str:
 class ResponseCache:
     """A sqlite table of response texts keyed by request hash, committed after every write."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, read_only: bool = False):
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # WAL keeps every committed row even if the process is killed mid-run; the timeout lets two runs share it.
-            self._db = sqlite3.connect(self.path, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(_SCHEMA)
-            self._db.commit()
+            self._db = self._open_read_only() if read_only else self._open()
         except (OSError, sqlite3.Error) as error:
             raise RunError(f"{self.path}: cannot open the response cache ({error}); pass another --cache PATH or --no-cache") from None
+
+    @classmethod
+    def existing(cls, path: Path) -> ResponseCache | None:
+        """Open an existing cache for lookups only (a dry run writes nothing); None if there is none yet."""
+        return cls(path, read_only=True) if Path(path).is_file() else None
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # WAL keeps every committed row even if the process is killed mid-run; the timeout lets two runs share it.
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(_SCHEMA)
+        db.commit()
+        return db
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        db.execute("SELECT COUNT(*) FROM responses")  # not a cache at all: one clear error now, not at the first get
+        return db
 
     def get(self, key: str) -> str | None:
         """Return the stored response text for key, or None."""
@@ -62,3 +76,9 @@ class ResponseCache:
     def close(self) -> None:
         """Close the database."""
         self._db.close()
+
+    def __enter__(self) -> ResponseCache:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

@@ -11,3 +11,7 @@ class RunError(Exception):
 
 class LockedError(Exception):
     """Another run holds the lock on the same outputs (exit 4)."""
+
+
+class BatchPending(Exception):
+    """A Gemini batch job is submitted but not finished: outputs are left as they were; run again later (exit 5)."""

@@ -28,12 +28,14 @@ from augment.text import amounts, exact_key
 
 Check = Callable[[Sample], str]
 
-_FENCE_RE = re.compile(r"```|^\s*[\[{]|[\]}]\s*$|\"(?:user|assistant|question|answer|variants?)\"\s*:")
-_MARKDOWN_RE = re.compile(r"\*\*|^#{1,6}\s", re.MULTILINE)
-_LABEL_RE = re.compile(
-    r"^\s*(?:user|assistant|người dùng|trợ lý|câu hỏi|câu trả lời|trả lời|hỏi|đáp|q|a|biến thể\s*\d*)\s*:", re.IGNORECASE
+# Leftovers of a model's reply format, on casefolded text: code fences, JSON, markdown, "Câu hỏi:" labels.
+_MARKUP = (
+    r"```|^\s*[\[{]|[\]}]\s*$|\"(?:user|assistant|question|answer|variants?)\"\s*:|\*\*|(?m:^#{1,6}\s)|"
+    r"^\s*(?:user|assistant|người dùng|trợ lý|câu hỏi|câu trả lời|trả lời|hỏi|đáp|q|a|biến thể\s*\d*)\s*:"
 )
-_LIST_ITEM_RE = re.compile(r"^\s*(?:\d+\s*[.)]|[-*•])\s+")
+_MARKUP_RE = re.compile(_MARKUP)
+# A user turn is one question: a leading list marker means the model's list came through.
+_USER_MARKUP_RE = re.compile(_MARKUP + r"|^\s*(?:\d+\s*[.)]|[-*•])\s+")
 # Matched on casefolded text: a case-sensitive pattern is many times faster than IGNORECASE on Vietnamese.
 _AI_TALK_RE = re.compile(
     r"(?<!\w)(?:mô hình ngôn ngữ|language model|là (?:một )?(?:ai|trí tuệ nhân tạo|chatbot|mô hình|trợ lý ảo)|"
@@ -65,12 +67,10 @@ def check_form(sample: Sample) -> str:
 
 @lru_cache(maxsize=65536)
 def _form(turn: str, user: bool) -> str:
-    turn = turn.strip()
-    if _FENCE_RE.search(turn) or _MARKDOWN_RE.search(turn) or _LABEL_RE.match(turn):
+    folded = turn.strip().casefold()
+    if (_USER_MARKUP_RE if user else _MARKUP_RE).search(folded):
         return "markup-leftover"
-    if user and _LIST_ITEM_RE.match(turn):
-        return "markup-leftover"
-    if _AI_TALK_RE.search(turn.casefold()):
+    if _AI_TALK_RE.search(folded):
         return "meta-talk"
     return ""
 
@@ -135,6 +135,7 @@ class _SeedScope:
     question_numbers: frozenset[float]
     answer_numbers: frozenset[float]
     intents: frozenset[str]
+    signalled: bool  # the seed question itself signals an intent
     question_key: str
 
 
@@ -159,6 +160,7 @@ def _scope(seed: Seed) -> _SeedScope:
         question_numbers=amounts(seed.question),
         answer_numbers=amounts(seed.answer),
         intents=signals(seed.question) | ({seed.intent} & set(INTENTS)),
+        signalled=bool(signals(seed.question)),
         question_key=exact_key(seed.question),
     )
 
@@ -195,7 +197,9 @@ def check_fidelity(sample: Sample) -> str:
     scope = _scope(sample.seed)
     if exact_key(sample.user) == scope.question_key:
         return "echo-of-seed"
-    found = signals(sample.user)
+    # A seed question that signals no intent gives nothing to compare with: context a paraphrase adds ("nhà mình
+    # đang lên kế hoạch ...") must not count as a change of intent.
+    found = signals(sample.user) if scope.signalled else frozenset()
     if found and not found & scope.intents:
         return "intent-changed"
     if not all(names_entity(sample.user, entity) for entity in scope.entities):

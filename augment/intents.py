@@ -7,27 +7,51 @@ import tomllib
 from functools import cache, lru_cache
 from importlib import resources
 
+from augment.places import trie_pattern
 from augment.records import INTENTS
 from augment.text import fold, strip_diacritics
 
+_REGEX_CHARS = re.compile(r"[\\()\[\]{}?*+|.^$]")
+_SEPARATORS_RE = re.compile(r"[\s.\-–]+")
+
+
+class _Keywords:
+    """One spelling mode's keywords: literal phrases in a trie (longest first), regular expressions beside it."""
+
+    def __init__(self, keywords: dict[str, set[str]]):
+        literal = {k: v for k, v in keywords.items() if not _REGEX_CHARS.search(k)}
+        self.phrases = {k: frozenset(v) for k, v in literal.items()}
+        self.trie = re.compile(rf"(?<!\w)(?:{trie_pattern(literal)})(?!\w)")
+        self.patterns = [(re.compile(rf"(?<!\w)(?:{k})(?!\w)"), frozenset(v)) for k, v in keywords.items() if k not in literal]
+
+    def intents(self, text: str) -> set[str]:
+        """Return the intents the keywords in text signal."""
+        found: set[str] = set()
+        for match in self.trie.finditer(text):
+            found |= self.phrases[_SEPARATORS_RE.sub(" ", match.group(0))]
+        for pattern, intents in self.patterns:
+            if not intents <= found and pattern.search(text):
+                found |= intents
+        return found
+
 
 @cache
-def _patterns() -> dict[str, tuple[re.Pattern, re.Pattern]]:
-    """Compile one accented and one unaccented pattern per intent."""
+def _keywords() -> tuple[_Keywords, _Keywords]:
+    """Load the accented and the unaccented keywords of all intents."""
     raw = tomllib.loads(resources.files("augment.data").joinpath("intents.toml").read_text("utf-8"))
-
-    def compile_(keywords: list[str]) -> re.Pattern:
-        ordered = sorted({fold(k) for k in keywords}, key=len, reverse=True)
-        return re.compile(r"(?<!\w)(?:" + "|".join(ordered) + r")(?!\w)")
-
-    return {intent: (compile_(raw[intent]["keywords"]), compile_(raw[intent]["loose"])) for intent in INTENTS}
+    accented: dict[str, set[str]] = {}
+    loose: dict[str, set[str]] = {}
+    for intent in INTENTS:
+        for keyword in raw[intent]["keywords"]:
+            accented.setdefault(fold(keyword), set()).add(intent)
+        for keyword in raw[intent]["loose"]:
+            loose.setdefault(keyword, set()).add(intent)
+    return _Keywords(accented), _Keywords(loose)
 
 
 @lru_cache(maxsize=65536)
 def signals(text: str) -> frozenset[str]:
     """Return the intents whose keywords appear in text, with or without diacritics."""
     folded = fold(text)
-    bare = strip_diacritics(folded)
-    return frozenset(
-        intent for intent, (accented, loose) in _patterns().items() if accented.search(folded) or loose.search(bare)
-    )
+    accented, loose = _keywords()
+    return frozenset(accented.intents(folded) | loose.intents(strip_diacritics(folded)))

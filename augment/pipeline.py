@@ -19,6 +19,11 @@ from augment.select import plan_quotas, select
 _SLACK = 3
 
 
+def variants_wanted(seeds: Sequence[Seed], n: int, target: int) -> int:
+    """Return how many variants to ask the primary generator for per seed: enough for n, or the largest quota."""
+    return max(n, max(plan_quotas(seeds, target).values(), default=0)) - 1
+
+
 @dataclass
 class Outcome:
     """What a pipeline run produced."""
@@ -45,11 +50,11 @@ class Pipeline:
         pools: dict[str, list[Sample]] = {seed.id: [] for seed in seeds}
         for seed in seeds:  # the hand-checked pairs first, so no variant can displace its own seed
             self._admit(seed_sample(seed), pools, deduper, outcome)
-        variants_wanted = max(n, max(quotas.values(), default=0)) - 1
+        wanted = variants_wanted(seeds, n, target)
         bar = tqdm(total=len(seeds), desc="seeds", unit="seed", disable=not self.progress)
         arrived: dict[str, Generation] = {}
         admitted = 0
-        for generation in self._primary_generations(seeds, variants_wanted):  # may arrive in completion order
+        for generation in self._primary_generations(seeds, wanted):  # may arrive in completion order
             arrived[generation.seed.id] = generation
             bar.update()
             # Admit only the longest arrived prefix of the seed file: dedup keeps the first of two near-duplicates,

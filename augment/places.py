@@ -171,6 +171,7 @@ def names_entity(text: str, ident: str) -> bool:
     return bool(_aliases(ident)) and bool(_alias_re(ident).search(_loose(text)))
 
 
+@cache
 def destination_idents(key: str) -> tuple[str, ...]:
     """Return the idents that stand for a destination: the destination itself and each of its landmarks."""
     destination = load_facts().by_key(key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from augment.diversity import diversity
 from augment.records import Sample
@@ -53,3 +53,9 @@ def summary_lines(report: dict) -> list[str]:
         tokens = report.get("tokens", {}).get("total", 0)
         lines.append(f"  {report['model']}: {report['api_calls']} API calls, {report['cache_hits']} cache hits, {tokens} tokens")
     return lines
+
+
+def fallback_share(samples: Sequence[Sample]) -> float:
+    """Return the share of samples made offline because Gemini failed for their seed (0 for an empty list)."""
+    fallen = sum(1 for sample in samples if sample.generator == "offline" and sample.fallback)
+    return fallen / len(samples) if samples else 0.0

@@ -9,9 +9,11 @@ import sys
 import time
 from pathlib import Path
 
+from augment.batch import BatchOptions, pending_job_note, prepare_batch, state_path
 from augment.bundle import BundleOptions, build_bundle, stale_files
 from augment.card import check_card_path
-from augment.errors import InputError, LockedError, RunError
+from augment.errors import BatchPending, InputError, LockedError, RunError
+from augment.estimate import dry_run_lines, offline_lines
 from augment.export import jsonl, sibling, write_atomically
 from augment.formats import DEFAULT_FORMAT, FORMATS
 from augment.cache import DEFAULT_CACHE
@@ -23,15 +25,15 @@ from augment.ground import ground
 from augment.lock import output_lock
 from augment.logs import setup_logging
 from augment.manifest import build_manifest
-from augment.pipeline import Pipeline
+from augment.pipeline import Pipeline, variants_wanted
 from augment.prompting import system_prompt
-from augment.report import build_report, summary_lines
+from augment.report import build_report, fallback_share, summary_lines
 from augment.seeds import load_seeds
 from augment.split import check_splittable
 
 log = logging.getLogger("augment")
 
-EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_DEGRADED, EXIT_LOCKED = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_DEGRADED, EXIT_LOCKED, EXIT_PENDING = 0, 1, 2, 3, 4, 5
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,6 +68,13 @@ def _ratio(text: str) -> float:
     return value
 
 
+def _share(text: str) -> float:
+    value = _number(text, float, "a number")
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every flag documented."""
     parser = _Parser(
@@ -83,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--val-ratio", type=_ratio, default=0.0, help="also write a train/validation split with this share of the seeds in validation, every variant of a seed on one side (e.g. 0.1 writes fine_tune.train.jsonl and fine_tune.val.jsonl; default 0: no split)")
     parser.add_argument("--grounded-ratio", type=_ratio, default=0.3, help="share of lines whose user turn carries a retrieved-context block (prompts/grounded_user.txt) and whose answer takes its prices, times and distances from it (default 0.3; 0 disables)")
     parser.add_argument("--log-file", type=Path, help="also append structured JSON log lines to this file")
+    parser.add_argument("--dry-run", action="store_true", help="print how many Gemini calls and about how many tokens the run would spend (cache hits are free) and exit 0; calls nothing, writes nothing")
+    parser.add_argument("--max-fallback", type=_share, default=0.2, metavar="SHARE", help="in a Gemini run, exit 3 (outputs still written) when more than this share (0-1) of the written samples were made offline because Gemini failed (default 0.2)")
     _add_gemini_arguments(parser)
     return parser
 
@@ -98,6 +109,9 @@ def _add_gemini_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"sqlite cache of Gemini responses, so reruns make no repeated call (default {DEFAULT_CACHE})")
     group.add_argument("--no-cache", action="store_true", help="neither read nor write the response cache")
     group.add_argument("--no-fallback", action="store_true", help="exit 1 instead of building offline when no key is found or Gemini rejects it")
+    group.add_argument("--batch", action="store_true", help="Gemini Batch mode (half price, done within 24 h): submit the requests the cache lacks as one job, kept in <out stem>.batch.json; exit 5 while it runs; a later --batch run collects it into the cache, then builds as usual")
+    group.add_argument("--batch-wait", type=_non_negative_float, default=0.0, metavar="S", help="with --batch, wait up to S seconds for the job in this run (default 0: submit or check once, exit 5 if unfinished)")
+    group.add_argument("--batch-poll", type=_positive_float, default=30.0, metavar="S", help="with --batch-wait, seconds between checks of the job (default 30)")
 
 
 def _non_negative_int(text: str) -> int:
@@ -130,7 +144,9 @@ def _number(text: str, kind: type, name: str):
 
 def main(argv: list[str] | None = None) -> int:
     """Run the whole pipeline and return the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_flags(parser, args)
     setup_logging(args.quiet, args.log_file)
     try:
         return _run(args, time.monotonic())
@@ -140,9 +156,20 @@ def main(argv: list[str] | None = None) -> int:
     except LockedError as error:
         log.error("%s", error)
         return EXIT_LOCKED
+    except BatchPending as pending:
+        log.warning("%s", pending)
+        return EXIT_PENDING
     except RunError as error:
         log.error("%s", error)
         return EXIT_RUNTIME
+
+
+def _check_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Reject flag combinations that cannot work, as usage errors."""
+    if args.batch and args.offline:
+        parser.error("--batch needs Gemini; drop --offline")
+    if args.batch and args.no_cache:
+        parser.error("--batch keeps the job's replies in the response cache; drop --no-cache")
 
 
 def _run(args: argparse.Namespace, started: float) -> int:
@@ -151,6 +178,8 @@ def _run(args: argparse.Namespace, started: float) -> int:
     target = args.target or len(seeds) * args.n
     check_splittable(args.val_ratio, len(seeds), target)
     check_card_path(args.out)
+    if args.dry_run:
+        return _dry_run(args, seeds, target)
     with output_lock(args.out):  # taken only once the input is known good, so bad input touches nothing
         return _build(args, seeds, target, started)
 
@@ -158,21 +187,59 @@ def _run(args: argparse.Namespace, started: float) -> int:
 def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
     offline = OfflineGenerator(random_seed=args.seed)
     primary = _choose_generator(args, offline)
+    batch = _batch_step(args, primary, seeds, target)
     outcome = Pipeline(primary, offline, progress=not args.quiet).run(seeds, args.n, target)
     outcome.selected = ground(outcome.selected, args.grounded_ratio, args.seed, check=check_sample)
     report = build_report(
         outcome.selected, outcome.dropped, outcome.fallbacks,
         target=target, seeds=len(seeds), n=args.n, random_seed=args.seed, primary=primary.name,
-        **_api_usage(primary, args),
+        **_api_usage(primary, outcome.selected, args), **batch,
     )
-    status = EXIT_OK if len(outcome.selected) == target else EXIT_DEGRADED
+    problems = _degraded(report, args.max_fallback)
+    status = EXIT_DEGRADED if problems else EXIT_OK
     manifest = build_manifest(args.seeds, _flags(args), report, time.monotonic() - started, status)
     _write_outputs(args, outcome, report, manifest)
     for line in summary_lines(report):
         log.info("%s", line)
-    if status == EXIT_DEGRADED:
-        log.warning("short of target: wrote %d of %d samples; add seeds or lower --target", len(outcome.selected), target)
+    for problem in problems:
+        log.warning("%s", problem)
     return status
+
+
+def _degraded(report: dict, max_fallback: float) -> list[str]:
+    """Return one line per reason the run counts as degraded (exit 3): short of target, too much offline fallback."""
+    problems = []
+    if report["written"] < report["target"]:
+        problems.append(f"short of target: wrote {report['written']} of {report['target']} samples; add seeds or lower --target")
+    share = report.get("fallback_share", 0.0)
+    if share > max_fallback:
+        problems.append(
+            f"offline fallback over --max-fallback {max_fallback:g}: {share:.1%} of the written samples were made offline "
+            "because Gemini failed (the summary's fallbacks line says why); outputs were written"
+        )
+    return problems
+
+
+def _batch_step(args: argparse.Namespace, primary: Generator, seeds, target: int) -> dict:
+    """With --batch, get the batch job's replies into the cache first; return its summary for the report."""
+    if args.batch and isinstance(primary, GeminiGenerator):
+        options = BatchOptions(wait=args.batch_wait, poll=args.batch_poll)
+        return {"batch": prepare_batch(primary, seeds, variants_wanted(seeds, args.n, target), args.out, options)}
+    if not args.batch and (note := pending_job_note(args.out)):
+        log.warning("%s", note)
+    return {}
+
+
+def _dry_run(args: argparse.Namespace, seeds, target: int) -> int:
+    """Print what the run would spend on Gemini; call nothing, write nothing."""
+    if args.offline:
+        lines = offline_lines("--offline")
+    elif find_api_key():
+        lines = dry_run_lines(_gemini_settings(args), seeds, variants_wanted(seeds, args.n, target), args.out, args.batch)
+    else:
+        lines = offline_lines("no GEMINI_API_KEY or GOOGLE_API_KEY found in the environment or .env", stops=args.no_fallback)
+    print("\n".join(lines))  # the answer the user asked for: stdout, shown even with --quiet
+    return EXIT_OK
 
 
 def _flags(args: argparse.Namespace) -> dict:
@@ -204,10 +271,10 @@ def _gemini_settings(args: argparse.Namespace) -> GeminiSettings:
     )
 
 
-def _api_usage(primary: Generator, args: argparse.Namespace) -> dict:
-    """Return the model and its API usage for the report; nothing for an offline run."""
+def _api_usage(primary: Generator, selected, args: argparse.Namespace) -> dict:
+    """Return the model, its API usage and the offline fallback share for the report; nothing for an offline run."""
     stats = getattr(primary, "stats", None)
-    return {"model": args.model, **stats} if stats else {}
+    return {"model": args.model, **stats, "fallback_share": round(fallback_share(selected), 4)} if stats else {}
 
 
 def _write_outputs(args: argparse.Namespace, outcome, report: dict, manifest: dict) -> None:
@@ -222,7 +289,7 @@ def _write_outputs(args: argparse.Namespace, outcome, report: dict, manifest: di
         sibling(out, "manifest.json"): json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
     }
     write_atomically(files)
-    for path in stale_files(out, list(files)):
+    for path in stale_files(out, [*files, state_path(out)]):
         log.warning("%s is left from an earlier run with other --format/--val-ratio flags; this run did not write it", path)
 
 

@@ -127,8 +127,12 @@ def numbers(text: str) -> list[str]:
     return [m.replace(".", "").replace(",", "") for m in re.findall(r"\d+(?:[.,]\d{3})*", text)]
 
 
-_AMOUNT_RE = re.compile(r"(\d+(?:[.,]\d+)*)(?:(k)(?!\w)|\s*(nghìn|ngàn|triệu|tr|củ|tỷ)(?!\w))?", re.IGNORECASE)
+# Units with and without diacritics ("2 triệu", "2 trieu"); "ngân" is not "ngan" because the text keeps its marks.
+_AMOUNT_RE = re.compile(
+    r"(\d+(?:[.,]\d+)*)(?:(k)(?!\w)|\s*(nghìn|ngàn|triệu|tr|củ|tỷ|nghin|ngan|trieu|cu|ty)(?!\w))?", re.IGNORECASE
+)
 _MULTIPLIERS = {"k": 1e3, "nghìn": 1e3, "ngàn": 1e3, "triệu": 1e6, "tr": 1e6, "củ": 1e6, "tỷ": 1e9}
+_MULTIPLIERS |= {"nghin": 1e3, "ngan": 1e3, "trieu": 1e6, "cu": 1e6, "ty": 1e9}
 
 
 def parse_number(text: str) -> float:
@@ -138,6 +142,7 @@ def parse_number(text: str) -> float:
     return float(text.replace(",", ".", 1).replace(",", ""))
 
 
+@lru_cache(maxsize=1 << 16)  # answers repeat across the variants of a seed
 def amounts(text: str) -> frozenset[float]:
     """Return the values of the numbers in text, so "250k", "250.000" and "250 nghìn" compare equal."""
     values = set()

@@ -5,7 +5,8 @@
 # exercise the project's real client code instead of a mock of it.
 #
 # Endpoints (v1 and v1beta): POST models/{m}:generateContent, POST models/{m}:batchGenerateContent
-# (inline requests only), GET batches/{id} (PENDING on create, then RUNNING, then SUCCEEDED).
+# (inline requests only), GET batches/{id} (PENDING on create, then RUNNING, then SUCCEEDED, or
+# the batch_final_state given: BATCH_STATE_FAILED, _CANCELLED or _EXPIRED, with no output).
 #
 # A responder is responder(body) -> dict | Fault: a dict is the 200 body, a Fault is applied as if
 # scripted. A generate request takes the first matching fault_for rule, else the next script()
@@ -690,11 +691,13 @@ class FakeGemini:
         latency: float = 0.0,
         valid_keys: Optional[set] = None,
         batch_running_polls: int = 1,
+        batch_final_state: str = "BATCH_STATE_SUCCEEDED",
     ) -> None:
         self.responder: Responder = responder or default_responder
         self.latency = float(latency)
         self.valid_keys = set(valid_keys) if valid_keys is not None else None
         self.batch_running_polls = int(batch_running_polls)
+        self.batch_final_state = batch_final_state
         self.errors: list[str] = []  # responder exceptions, for debugging failed tests
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -961,6 +964,9 @@ class FakeGemini:
             job.update_time = _now_rfc3339()
             handler.send_json(200, self._operation(job, "BATCH_STATE_RUNNING"))
             return
+        if self.batch_final_state != "BATCH_STATE_SUCCEEDED":
+            handler.send_json(200, self._operation(job, self.batch_final_state))
+            return
         with self._batch_done:
             if job.output is None:
                 self._complete(job)
@@ -1037,6 +1043,9 @@ class FakeGemini:
                 ),
                 **output,
             }
+        elif state != "BATCH_STATE_RUNNING" and state != "BATCH_STATE_PENDING":
+            operation["done"] = True
+            operation["error"] = {"code": _GRPC_CODE["INTERNAL"], "message": f"fake_gemini: the batch ended {state}."}
         return operation
 
 

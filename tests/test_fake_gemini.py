@@ -386,6 +386,16 @@ def test_batch_create_and_get_round_trip(fake):
     assert again.dest.inlined_responses[0].response.text == results[0].response.text
 
 
+@pytest.mark.parametrize("state", ["FAILED", "CANCELLED", "EXPIRED"])
+def test_batch_can_end_without_output(state):
+    with FakeGemini(batch_running_polls=0, batch_final_state=f"BATCH_STATE_{state}") as server:
+        client = client_for(server)
+        job = client.batches.create(model=MODEL, src=[{"contents": make_prompt(SEED)}])
+        done = client.batches.get(name=job.name)
+    assert done.state == types.JobState(f"JOB_STATE_{state}")
+    assert done.dest is None and server.calls("generate") == 0
+
+
 def test_batch_unknown_name_is_404(fake):
     client = client_for(fake)
     with pytest.raises(errors.ClientError) as caught:

@@ -44,6 +44,10 @@ BEACH = Seed(
     "S2", "suggestion", "Đà Lạt", "Đà Lạt có bãi biển nào đẹp không ad?",
     "Dạ, Đà Lạt không có biển ạ, Đà Lạt nằm trên cao nguyên Lâm Viên. Bù lại bạn có thể dạo hồ Tuyền Lâm nha.",
 )
+MERGER = Seed(
+    "A2", "address", "Đà Lạt", "Nghe nói Lâm Đồng sáp nhập xong có biển rồi, vậy giờ Đà Lạt có biển luôn hả ad?",
+    "Dạ, Đà Lạt vẫn không có biển đâu ạ. Tỉnh Lâm Đồng mới có thêm vùng ven biển, nhưng Đà Lạt nằm sâu trong nội địa nha.",
+)
 WAY = Seed(
     "A1", "address", "Đà Lạt", "Ga Đà Lạt đi đường nào vậy ad?",
     "Dạ, ga Đà Lạt cách chợ Đà Lạt khoảng 2 km, đi xe máy chừng 5-7 phút ạ. Bạn cần mình gợi ý thêm gì cứ nhắn nha!",
@@ -160,6 +164,9 @@ def test_check_places(seed, user, assistant, reason):
         (PRICE, "Vé Thung lũng Tình Yêu bao nhiêu?", "Dạ, vé vào cổng Thung lũng Tình Yêu khoảng 250k cho người lớn ạ. Giá có thể thay đổi, bạn kiểm tra lại nha.", ""),
         (PRICE, "vé vào thung lũng tình yêu bao nhiêu tiền ạ", None, "echo-of-seed"),
         (WAY, "Đi ga Đà Lạt theo hướng nào ạ?", None, ""),
+        (WAY, "Lần đầu mình lên, cho minh hoi ga da lat di sao ad", None, ""),
+        # the seed question signals no intent, so context a paraphrase adds cannot count as a change
+        (MERGER, "Nhà mình đang lên kế hoạch đi chơi, nghe nói Lâm Đồng sáp nhập xong có biển, vậy Đà Lạt có biển luôn hả?", None, ""),
         (WAY, "Ga Đà Lạt vé vào bao nhiêu tiền?", None, "intent-changed"),
     ],
 )

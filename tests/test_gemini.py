@@ -221,10 +221,11 @@ def test_rejected_key_switches_to_offline_once(tmp_path, monkeypatch, ten_seeds,
     out = tmp_path / "out" / "f.jsonl"
     with FakeGemini(valid_keys={"another-key"}) as server:
         point_at(monkeypatch, server)
-        assert main(["--seeds", str(seeds), "--out", str(out), "--n", str(N), *FAST]) == 0
+        assert main(["--seeds", str(seeds), "--out", str(out), "--n", str(N), *FAST]) == 3  # all offline: over --max-fallback
         calls = server.calls()
     err = capsys.readouterr().err
     assert err.count("rejected the API key") == 1 and "offline" in err
+    assert err.count("over --max-fallback 0.2: 75.0% of the written samples") == 1
     assert 1 <= calls <= 8  # at most the requests already in flight
     records, meta, report = read(out)
     assert len(records) == 10 * N
@@ -251,7 +252,7 @@ def test_unknown_model_stops_gemini_for_the_whole_run(tmp_path, fake, ten_seeds,
     assert run(seeds, tmp_path / "o" / "f.jsonl", "--model", "gemini-0-nope", "--no-fallback") == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no model 'gemini-0-nope'" in err[0] and "--model" in err[0]
-    assert run(seeds, tmp_path / "p" / "f.jsonl", "--model", "gemini-0-nope") == 0
+    assert run(seeds, tmp_path / "p" / "f.jsonl", "--model", "gemini-0-nope", "--max-fallback", "1") == 0
     assert read(tmp_path / "p" / "f.jsonl")[2]["fallbacks"] == {"model-not-found": 10}
 
 
@@ -374,3 +375,16 @@ def test_a_caller_stopping_early_cancels_the_remaining_seeds(monkeypatch, ten_se
     assert calls <= 2 and generator.stats["api_calls"] == calls
     assert "gemini" not in {thread.name for thread in threading.enumerate()}
     assert KEY not in repr(generator)
+
+
+def test_too_much_offline_fallback_still_writes_and_exits_3(tmp_path, fake, ten_seeds, capsys):
+    fake.fault_for(lambda body: True, http_error(503), times=None)
+    seeds = seed_file(tmp_path / "seeds.csv", ten_seeds)
+    out = tmp_path / "out" / "f.jsonl"
+    assert run(seeds, out, "--retries", "0") == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "over --max-fallback 0.2: 75.0% of the written samples were made offline" in err[0]
+    records, meta, report = read(out)
+    assert len(records) == 10 * N and report["fallback_share"] == 0.75 and report["fallbacks"] == {"server-error": 10}
+    assert json.loads(out.with_name("f.manifest.json").read_text(encoding="utf-8"))["exit_status"] == 3
+    assert run(seeds, tmp_path / "lenient" / "f.jsonl", "--retries", "0", "--max-fallback", "0.8") == 0

@@ -130,6 +130,9 @@ def test_unreachable_target_says_so_and_exits_3(tmp_path, capsys):
         (["--n", "ten"], "argument --n: expected a whole number, got 'ten'"),
         (["--target", "-5"], "argument --target: must be at least 1"),
         (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--max-fallback", "1.5"], "argument --max-fallback: must be between 0 and 1, got 1.5"),
+        (["--batch", "--offline"], "--batch needs Gemini; drop --offline"),
+        (["--batch", "--no-cache"], "--batch keeps the job's replies in the response cache; drop --no-cache"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(tmp_path, capsys, flags, message):

@@ -1,11 +1,11 @@
-"""Gemini generator: one structured call per seed, concurrent, rate-limited, retried, cached (sole google.genai user)."""
+"""Gemini generator: one structured call per seed, concurrent, rate-limited, retried, cached; Batch mode (sole google.genai user)."""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import copy
 import email.utils
-import json
 import logging
 import os
 import queue
@@ -21,10 +21,11 @@ from pathlib import Path
 from dotenv import load_dotenv
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from augment.cache import DEFAULT_CACHE, ResponseCache, request_key
+from augment.cache import DEFAULT_CACHE, ResponseCache
 from augment.errors import RunError
 from augment.generators.base import Generation, Generator
-from augment.generators.variants import RESPONSE_SCHEMA, VariantPool, paraphrase_prompt, parse_variants, system_instruction
+from augment.generators.plan import Request, RequestPlanner, decode_reply, encode_reply
+from augment.generators.variants import VariantPool, parse_variants
 from augment.ratelimit import PrioritySlots, RateLimiter
 from augment.records import Seed
 
@@ -110,6 +111,10 @@ class GeminiGenerator(Generator):
 
     def __repr__(self) -> str:  # never show the key
         return f"GeminiGenerator(model={self.settings.model!r})"
+
+    def batches(self) -> GeminiBatches:
+        """Return a client for Batch mode with this generator's key and settings."""
+        return GeminiBatches(self._api_key, self.settings)
 
     def generate(self, seeds: Sequence[Seed], n: int) -> Iterator[Generation]:
         """Yield one Generation per seed as its calls complete (completion order, not file order)."""
@@ -198,7 +203,8 @@ class _Session:
         self.cache = ResponseCache(settings.cache) if settings.cache else None
         self.slots = PrioritySlots(settings.concurrency)
         self.limiter = RateLimiter(settings.rpm)
-        self.system = system_instruction()
+        self.planner = RequestPlanner(settings)
+        self.system = self.planner.system
         self.rejected: Rejected | None = None
         self._repeats: Counter = Counter()
         self._jitter = wait_exponential_jitter(initial=settings.backoff, max=settings.max_backoff, jitter=settings.backoff)
@@ -241,8 +247,7 @@ class _Session:
         """Make or replay one request for the variants still missing; raise AttemptFailed if still short."""
         if self.rejected:
             raise self.rejected
-        prompt = paraphrase_prompt(pool.seed, pool.missing, pool.seen)
-        text, problem = await self._reply(prompt, self._params(pool.seed, pool.missing), first)
+        text, problem = await self._reply(self.planner.request(pool, self._repeats), first)
         if problem:
             self._fail(AttemptFailed(problem, backoff=False))
         items, damage = parse_variants(text)
@@ -251,39 +256,19 @@ class _Session:
         if pool.missing:
             self._fail(AttemptFailed(damage or "too-few", backoff=False))
 
-    async def _reply(self, prompt: str, params: dict, first: bool) -> tuple[str, str]:
+    async def _reply(self, request: Request, first: bool) -> tuple[str, str]:
         """Return the next reply to this request: replayed from the cache, else fetched and stored at once."""
-        # The k-th repeat of a request in a run is sent with sampling seed + k (a retry after a bad reply must not get
-        # the same reply back) and cached under that seed; a rerun replays the same sequence, so it makes no call.
-        # A request that got no reply (429, 5xx, timeout) is resent with the same seed.
-        identity = request_key(model=self.settings.model, system=self.system, prompt=prompt, params=params)
-        sent = params | {"seed": self.settings.random_seed + self._repeats[identity]}
-        key = request_key(model=self.settings.model, system=self.system, prompt=prompt, params=sent)
-        stored = self.cache.get(key) if self.cache else None
+        stored = self.cache.get(request.key) if self.cache else None
         if stored is not None:
             self.stats["cache_hits"] += 1
-            reply = json.loads(stored)
-            text, problem = reply["text"], reply["problem"]
+            text, problem = decode_reply(stored)
         else:
-            text, problem = await self._call(prompt, sent, first)
+            text, problem = await self._call(request.prompt, request.params, first)
             if self.cache is not None:
-                self.cache.put(key, self.settings.model, json.dumps({"text": text, "problem": problem}, ensure_ascii=False))
-        self._repeats[identity] += 1
+                self.cache.put(request.key, self.settings.model, encode_reply(text, problem))
+        # Counted only after a reply: a request that got none (429, 5xx, timeout) is resent with the same seed.
+        self._repeats[request.identity] += 1
         return text, problem
-
-    def _params(self, seed: Seed, n: int) -> dict:
-        """Return the generation parameters of one request (part of its cache key)."""
-        params = {
-            "temperature": self.settings.temperature,
-            "seed": self.settings.random_seed,
-            "max_output_tokens": 1024 + n * (len(seed.question) + len(seed.answer) + 200),
-            "response_mime_type": "application/json",
-            "response_schema": RESPONSE_SCHEMA,
-        }
-        if "2.5-flash" in self.settings.model:
-            # Paraphrasing needs no reasoning, and 2.5 Flash counts thinking tokens against max_output_tokens.
-            params["thinking_config"] = {"thinking_budget": 0}
-        return params
 
     async def _call(self, prompt: str, params: dict, first: bool) -> tuple[str, str]:
         """Send one generateContent request within the concurrency and rate limits; return its text and problem."""
@@ -336,6 +321,106 @@ class _Session:
             raise RunError(f"{rejected}; stopping (--no-fallback)")
         if first:
             log.warning("%s; building the remaining seeds offline", rejected)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReply:
+    """One item of a finished batch job: its request's cache key and reply, or the error that left it without one."""
+
+    key: str
+    text: str = ""
+    problem: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchStatus:
+    """A batch job's state (JOB_STATE_ prefix dropped, e.g. RUNNING, SUCCEEDED) and, once finished, its replies."""
+
+    state: str
+    replies: list[BatchReply]
+    tokens: dict
+
+
+class BatchCallFailed(Exception):
+    """A Batch API call failed (HTTP error or transport); code is the HTTP status, 0 without one."""
+
+    def __init__(self, message: str, code: int = 0):
+        super().__init__(message)
+        self.code = code
+
+
+class GeminiBatches:
+    """Submit paraphrase requests as one Gemini Batch job (inline requests) and read its state and replies."""
+
+    def __init__(self, api_key: str, settings: GeminiSettings):
+        from google import genai
+        from google.genai import errors, types
+
+        self.settings = settings
+        self.types = types
+        self.errors = errors
+        self.client = genai.Client(api_key=api_key, http_options=types.HttpOptions(timeout=int(settings.timeout * 1000)))
+
+    def __enter__(self) -> GeminiBatches:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.client.close()
+
+    def submit(self, requests: Sequence[Request], system: str, display_name: str) -> str:
+        """Create the job with the same contents and config as the live calls; return its name (batches/ID)."""
+        src = [
+            {
+                "contents": request.prompt,
+                "config": self.types.GenerateContentConfig(system_instruction=system, **_sdk_copy(request.params)),
+                "metadata": {"key": request.key},
+            }
+            for request in requests
+        ]
+        job = self._call(self.client.batches.create, model=self.settings.model, src=src, config={"display_name": display_name})
+        return job.name
+
+    def status(self, name: str, keys: Sequence[str]) -> BatchStatus:
+        """Return the job's state and, once it has them, its replies (keys name the items in submission order)."""
+        job = self._call(self.client.batches.get, name=name)
+        state = getattr(job.state, "value", str(job.state or "JOB_STATE_UNSPECIFIED")).removeprefix("JOB_STATE_")
+        items = (job.dest.inlined_responses if job.dest else None) or []
+        tokens: Counter = Counter()
+        replies = [_batch_reply(item, keys[i] if i < len(keys) else "", tokens) for i, item in enumerate(items)]
+        return BatchStatus(state, replies, dict(tokens))
+
+    def _call(self, method, **kwargs):
+        try:
+            return method(**kwargs)
+        except self.errors.APIError as error:
+            raise BatchCallFailed(f"HTTP {error.code} {error.status}: {error.message}", error.code or 0) from None
+        except Exception as error:  # noqa: BLE001 - transport errors get one line; anything else is a bug, re-raised
+            if isinstance(error, (TimeoutError, ConnectionError)) or _is_transport(error, ""):
+                raise BatchCallFailed(f"{type(error).__name__}: {error}") from None
+            raise
+
+
+def _sdk_copy(params: dict) -> dict:
+    """Return a deep copy of request parameters for batches.create, which rewrites schema dicts in place."""
+    # It renames keys such as property_ordering inside the shared RESPONSE_SCHEMA: every later cache key in the
+    # process would change, and the live path would miss the replies the batch job just put in the cache.
+    return copy.deepcopy(params)
+
+
+def _batch_reply(item, key: str, tokens: Counter) -> BatchReply:
+    """Turn one inlined response into a BatchReply, adding its usage to tokens."""
+    key = (item.metadata or {}).get("key") or key
+    if item.response is None:
+        error = item.error
+        return BatchReply(key, error=f"code {error.code}: {error.message}" if error else "no response")
+    usage = item.response.usage_metadata
+    if usage is not None:
+        tokens["prompt"] += usage.prompt_token_count or 0
+        tokens["output"] += usage.candidates_token_count or 0
+        tokens["total"] += usage.total_token_count or 0
+    text, problem = _reply_text(item.response)
+    return BatchReply(key, text, problem)
 
 
 def _classify_api_error(error, model: str) -> AttemptFailed | Rejected:

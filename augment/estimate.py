@@ -1,0 +1,83 @@
+"""Estimate what a run would spend on Gemini, from its rendered prompts and the cache, without calling it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from augment.batch import INLINE_LIMIT_BYTES, BatchJob, inline_size, plan_requests, state_path
+from augment.cache import ResponseCache
+from augment.generators.gemini import GeminiSettings
+from augment.generators.plan import Request, RequestPlanner
+from augment.records import Seed
+from augment.validate import estimate_tokens
+
+# Output tokens of one variant beyond its question and answer: JSON keys and quotes, register and method labels.
+_VARIANT_OVERHEAD = 25
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """The calls and tokens a Gemini run would spend: one request per seed the cache does not cover."""
+
+    seeds: int
+    requests: list[Request]
+    input_tokens: int
+    output_tokens: int
+
+
+def variant_tokens(seed: Seed) -> int:
+    """Estimate the output tokens of one variant of a seed: about its question and answer, plus the JSON around them."""
+    return estimate_tokens(seed.question) + estimate_tokens(seed.answer) + _VARIANT_OVERHEAD
+
+
+def estimate_run(planner: RequestPlanner, seeds: Sequence[Seed], wanted: int, cache: ResponseCache | None) -> Estimate:
+    """Count the requests the run would send and estimate their input and output tokens."""
+    requests = plan_requests(planner, seeds, wanted, cache)
+    system = estimate_tokens(planner.system)
+    return Estimate(
+        seeds=len(seeds),
+        requests=requests,
+        input_tokens=sum(system + estimate_tokens(request.prompt) for request in requests),
+        output_tokens=sum(request.n * variant_tokens(request.seed) for request in requests),
+    )
+
+
+def dry_run_lines(settings: GeminiSettings, seeds: Sequence[Seed], wanted: int, out: Path, batch: bool) -> list[str]:
+    """Return what a Gemini run would spend, read from the cache without writing to it."""
+    cache = ResponseCache.existing(settings.cache) if settings.cache else None
+    try:
+        planner = RequestPlanner(settings)
+        estimate = estimate_run(planner, seeds, wanted, cache)
+    finally:
+        if cache is not None:
+            cache.close()
+    calls = len(estimate.requests)
+    lines = [
+        f"dry run (nothing called, nothing written): {settings.model}, {estimate.seeds} seeds, {wanted} variants asked per seed",
+        f"  served from the cache (free): {estimate.seeds - calls} seeds",
+        f"  API calls: {calls}, one per other seed (retries and follow-ups after short replies add a few)",
+        f"  tokens, estimated (UTF-8 bytes / 3, errs high): input ~{estimate.input_tokens:,} from the rendered prompts, "
+        f"output ~{estimate.output_tokens:,} (variants asked x typical variant size), "
+        f"total ~{estimate.input_tokens + estimate.output_tokens:,}",
+    ]
+    return lines + _batch_lines(estimate, planner.system, out, batch)
+
+
+def _batch_lines(estimate: Estimate, system: str, out: Path, batch: bool) -> list[str]:
+    job = BatchJob.load(state_path(out))
+    if job:
+        return [f"  batch: {job.name} ({len(job.keys)} requests, submitted {job.submitted}) is not collected yet; "
+                "a --batch run collects it before calling live"]
+    if not batch or not estimate.requests:
+        return []
+    size = inline_size(estimate.requests, system)
+    return [f"  --batch: these {len(estimate.requests)} requests would go in one batch job at half the price "
+            f"({size / 1e6:.1f} MB of the {INLINE_LIMIT_BYTES / 1e6:g} MB inline limit)"]
+
+
+def offline_lines(reason: str, stops: bool = False) -> list[str]:
+    """Return the dry-run answer of a run that would not call Gemini (stops: it would exit 1 instead, --no-fallback)."""
+    outcome = "stop with exit 1 (--no-fallback)" if stops else "build offline"
+    return [f"dry run (nothing called, nothing written): {reason}: the run would {outcome} and spend nothing (0 API calls, 0 tokens)"]

@@ -1,0 +1,94 @@
+"""The requests one seed needs: prompt, generation parameters, cache key, and the replay of what is cached."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from augment.cache import request_key
+from augment.generators.variants import RESPONSE_SCHEMA, VariantPool, paraphrase_prompt, parse_variants, system_instruction
+from augment.records import Seed
+
+if TYPE_CHECKING:
+    from augment.cache import ResponseCache
+    from augment.generators.gemini import GeminiSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One paraphrase request as sent: prompt, parameters (sampling seed included) and cache key."""
+
+    seed: Seed
+    n: int  # variants asked for
+    prompt: str
+    params: dict
+    key: str
+    identity: str  # the key of the request without its repeat's sampling seed
+
+
+def encode_reply(text: str, problem: str) -> str:
+    """Return the cache record of one reply."""
+    return json.dumps({"text": text, "problem": problem}, ensure_ascii=False)
+
+
+def decode_reply(stored: str) -> tuple[str, str]:
+    """Return the text and problem of a cache record."""
+    reply = json.loads(stored)
+    return reply["text"], reply["problem"]
+
+
+class RequestPlanner:
+    """Build the requests of the live path, so a dry run and a batch job use the same ones under the same keys."""
+
+    def __init__(self, settings: GeminiSettings):
+        self.model = settings.model
+        self.temperature = settings.temperature
+        self.random_seed = settings.random_seed
+        self.attempts = settings.retries + 1
+        self.system = system_instruction()
+
+    def params(self, seed: Seed, n: int) -> dict:
+        """Return the generation parameters of one request (part of its cache key)."""
+        params = {
+            "temperature": self.temperature,
+            "seed": self.random_seed,
+            "max_output_tokens": 1024 + n * (len(seed.question) + len(seed.answer) + 200),
+            "response_mime_type": "application/json",
+            "response_schema": RESPONSE_SCHEMA,
+        }
+        if "2.5-flash" in self.model:
+            # Paraphrasing needs no reasoning, and 2.5 Flash counts thinking tokens against max_output_tokens.
+            params["thinking_config"] = {"thinking_budget": 0}
+        return params
+
+    def request(self, pool: VariantPool, repeats: Counter) -> Request:
+        """Return the next request for the variants still missing from pool."""
+        # The k-th repeat of a request in a run is sent with sampling seed + k (a retry after a bad reply must not get
+        # the same reply back) and cached under that seed, so a rerun replays the same sequence and makes no call.
+        prompt = paraphrase_prompt(pool.seed, pool.missing, pool.seen)
+        params = self.params(pool.seed, pool.missing)
+        identity = request_key(model=self.model, system=self.system, prompt=prompt, params=params)
+        sent = params | {"seed": self.random_seed + repeats[identity]}
+        key = request_key(model=self.model, system=self.system, prompt=prompt, params=sent)
+        return Request(pool.seed, pool.missing, prompt, sent, key, identity)
+
+    def next_uncached(self, seed: Seed, n: int, cache: ResponseCache | None) -> Request | None:
+        """Replay a seed's cached replies as the live path would; return the first request not cached, or None."""
+        if n < 1:
+            return None
+        pool = VariantPool(seed, n)
+        repeats: Counter = Counter()
+        for _ in range(self.attempts):
+            request = self.request(pool, repeats)
+            stored = cache.get(request.key) if cache is not None else None
+            if stored is None:
+                return request
+            repeats[request.identity] += 1
+            text, problem = decode_reply(stored)
+            if not problem:
+                pool.add(parse_variants(text)[0])
+            if not pool.missing:
+                return None
+        return None  # the live path gives up after these attempts too and fills the seed offline
