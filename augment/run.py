@@ -142,6 +142,15 @@ def _number(text: str, kind: type, name: str):
         raise argparse.ArgumentTypeError(f"expected {name}, got '{text}'") from None
 
 
+# How each way of stopping early ends the run: exit code and log level (one line on stderr).
+_ENDINGS = {
+    InputError: (EXIT_USAGE, logging.ERROR),
+    LockedError: (EXIT_LOCKED, logging.ERROR),
+    BatchPending: (EXIT_PENDING, logging.WARNING),
+    RunError: (EXIT_RUNTIME, logging.ERROR),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the whole pipeline and return the exit code."""
     parser = build_parser()
@@ -150,18 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.quiet, args.log_file)
     try:
         return _run(args, time.monotonic())
-    except InputError as error:
-        log.error("%s", error)
-        return EXIT_USAGE
-    except LockedError as error:
-        log.error("%s", error)
-        return EXIT_LOCKED
-    except BatchPending as pending:
-        log.warning("%s", pending)
-        return EXIT_PENDING
-    except RunError as error:
-        log.error("%s", error)
-        return EXIT_RUNTIME
+    except (InputError, LockedError, BatchPending, RunError) as error:
+        code, level = _ENDINGS[type(error)]
+        log.log(level, "%s", error)
+        return code
 
 
 def _check_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

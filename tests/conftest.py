@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from augment.generators.offline import OfflineGenerator
+from augment.records import INTENTS
 from augment.seeds import load_seeds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,13 @@ def seeds():
     return load_seeds(SEEDS)
 
 
+@pytest.fixture(scope="module")
+def ten_seeds():
+    """Return two real seeds per intent."""
+    seeds = load_seeds(SEEDS)
+    return [seed for intent in INTENTS for seed in [s for s in seeds if s.intent == intent][:2]]
+
+
 @pytest.fixture
 def offline():
     """Return an offline generator with a fixed random seed."""
@@ -44,3 +52,8 @@ def write_csv(path: Path, rows: list[list[str]], header=("id", "intent", "place"
             writer.writerow(header)
         writer.writerows(rows)
     return path
+
+
+def seed_file(path: Path, seeds) -> Path:
+    """Write seeds back out as a seed CSV."""
+    return write_csv(path, [[s.id, s.intent, s.place, s.question, s.answer] for s in seeds])

@@ -10,8 +10,7 @@ import pytest
 
 from augment.generators.variants import RESPONSE_SCHEMA
 from augment.run import main
-from augment.seeds import load_seeds
-from conftest import SEEDS, write_csv
+from conftest import seed_file
 from fake_gemini import FakeGemini, http_error, seed_from_request
 
 KEY = "test-key"
@@ -19,16 +18,9 @@ N = 4  # the seed's own pair and 3 variants per seed
 FAST = ("--backoff", "0.01", "--timeout", "2", "--batch-poll", "0.05")
 
 
-@pytest.fixture(scope="module")
-def ten_seeds():
-    """Return two real seeds per intent."""
-    seeds = load_seeds(SEEDS)
-    return [s for intent in ("price", "address", "suggestion", "itinerary", "comparison") for s in [x for x in seeds if x.intent == intent][:2]]
-
-
 @pytest.fixture
 def seeds_csv(tmp_path, ten_seeds) -> Path:
-    return write_csv(tmp_path / "seeds.csv", [[s.id, s.intent, s.place, s.question, s.answer] for s in ten_seeds])
+    return seed_file(tmp_path / "seeds.csv", ten_seeds)
 
 
 def serve(monkeypatch, **options) -> FakeGemini:

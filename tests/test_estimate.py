@@ -7,30 +7,16 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from augment.estimate import estimate_run, variant_tokens
 from augment.generators.gemini import GeminiSettings
 from augment.generators.plan import RequestPlanner
 from augment.run import main
-from augment.seeds import load_seeds
 from augment.validate import estimate_tokens
-from conftest import SEEDS, write_csv
+from conftest import seed_file
 from fake_gemini import FakeGemini, blocked_prompt, seed_from_request
 
 KEY = "test-key"
 N = 4
-
-
-@pytest.fixture(scope="module")
-def ten_seeds():
-    """Return two real seeds per intent."""
-    seeds = load_seeds(SEEDS)
-    return [s for intent in ("price", "address", "suggestion", "itinerary", "comparison") for s in [x for x in seeds if x.intent == intent][:2]]
-
-
-def seed_file(path: Path, seeds) -> Path:
-    return write_csv(path, [[s.id, s.intent, s.place, s.question, s.answer] for s in seeds])
 
 
 def dry_run(capsys, seeds: Path, out: Path, *flags: str) -> str:

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from augment.run import main
-from augment.seeds import load_seeds
-from conftest import SEEDS, write_csv
+from conftest import seed_file
 from fake_gemini import (
     FakeGemini,
     blocked_prompt,
@@ -37,17 +36,6 @@ from fake_gemini import (
 KEY = "test-key"
 N = 4  # samples per seed: the seed's own pair and 3 variants, so one request asks for n=3
 FAST = ("--backoff", "0.01", "--timeout", "2")  # small backoff keeps retries fast; 2 s tolerates a slow CI box
-
-
-@pytest.fixture(scope="module")
-def ten_seeds():
-    """Return two real seeds per intent."""
-    seeds = load_seeds(SEEDS)
-    return [s for intent in ("price", "address", "suggestion", "itinerary", "comparison") for s in [x for x in seeds if x.intent == intent][:2]]
-
-
-def seed_file(path: Path, seeds) -> Path:
-    return write_csv(path, [[s.id, s.intent, s.place, s.question, s.answer] for s in seeds])
 
 
 @pytest.fixture

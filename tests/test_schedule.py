@@ -6,8 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 from augment.lock import output_lock
 from augment.run import main
