@@ -41,6 +41,11 @@ _MODES = {
 _SUBJECT_KINDS = frozenset({"destination", "landmark", "province"})
 _CLAUSE_BREAK = r"[,;:.!?\n()\[\]\"“”]|(?<!\w)(?:thì|nhưng|còn|mà|song|tuy nhiên)(?!\w)"
 _SENTENCE_END = r"[.!?\n]"
+# A sentence ends at . ! ? after a small letter, digit or closing bracket ("TP. HCM" is a name), or at a line break.
+_LOWER = frozenset(
+    "abcdefghijklmnopqrstuvwxyzàáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ0123456789)\"”"
+)
+_BREAK_RE = re.compile(r"[.!?]\s+|\n")  # starts with a character class, so re skips ahead fast
 _WINDOW = 60  # characters read on each side of an anchor word; every claim pattern is shorter
 _OBJECT_GAP = r"\s*(?:(?:ở|tại|của)\s+)?"
 _WORD_LISTS = (
@@ -99,13 +104,12 @@ def _words(words) -> str:
 
 
 def _names(names) -> str:
-    """Return an alternation of place names, separators (space, dot, hyphen, dash) matching any run of them."""
-    ordered = sorted({fold(n) for n in names}, key=len, reverse=True)
-    return "|".join(r"[\s.\-–]+".join(map(re.escape, re.split(r"[\s.\-–]+", n))) for n in ordered)
+    """Return a pattern matching any place name, longest first."""
+    return trie_pattern({_name_key(n) for n in names})
 
 
 def _name_key(name: str) -> str:
-    return re.sub(r"[\s.\-–]+", " ", fold(name)).strip()
+    return re.sub(" +", " ", fold(name)).strip()
 
 
 def _plain(pattern: str, unaccented: bool) -> str:
@@ -118,16 +122,21 @@ def _region_names() -> dict[str, str]:
     return {_name_key(n): n for n in names}
 
 
-def _fill(pattern: str, v: dict, regions: dict, provinces: dict, prefix: str) -> str:
-    """Expand the placeholders of a claim pattern; its named groups get prefix so alternatives can share names."""
-    not_sea = _words(v["not_sea_after"])
-    return (
-        pattern.replace("{SEA}", rf"biển(?!\s+(?:{not_sea})(?!\w))")
-        .replace("{REGION}", f"(?P<target>{_names(regions.values())})")
-        .replace("{PROVINCE}", f"(?P<target>{_names(provinces)})")
-        .replace("{QUAL}", _words(v["qualifiers"]))
-        .replace("(?P<", f"(?P<{prefix}")
-    )
+def _placeholders(v: dict, regions: dict, provinces: dict) -> dict[str, str]:
+    """Return what each placeholder of the claim patterns stands for."""
+    return {
+        "{SEA}": rf"biển(?!\s+(?:{_words(v['not_sea_after'])})(?!\w))",
+        "{REGION}": f"(?P<target>{_names(regions.values())})",
+        "{PROVINCE}": f"(?P<target>{_names(provinces)})",
+        "{QUAL}": _words(v["qualifiers"]),
+    }
+
+
+def _fill(pattern: str, placeholders: dict[str, str], prefix: str) -> str:
+    """Expand the placeholders of a claim pattern; its named groups get prefix so patterns can share names."""
+    for placeholder, value in placeholders.items():
+        pattern = pattern.replace(placeholder, value)
+    return pattern.replace("(?P<", f"(?P<{prefix}")
 
 
 @cache
@@ -145,7 +154,8 @@ def _rules(unaccented: bool) -> _Rules:
     found = [(kind, p, "") for kind in kinds for p in v[kind]]
     found += [("forbidden", p, d.key) for d in facts.destinations for p in d.forbidden]
     owners = {f"c{i}": (kind, owner) for i, (kind, _, owner) in enumerate(found)}
-    patterns = {g: compile_(f"(?P<{g}>{_fill(p, v, regions, provinces, f'{g}_')})(?!\\w)") for g, (_, p, _) in zip(owners, found)}
+    filled = _placeholders(v, regions, provinces)
+    patterns = {g: compile_(f"(?P<{g}>{_fill(p, filled, f'{g}_')})(?!\\w)") for g, (_, p, _) in zip(owners, found)}
     anchors = {**v["anchors"], "region": list(regions), "province": list(provinces)}
     anchored: dict[str, list[str]] = {}
     for group, (kind, _) in owners.items():
@@ -350,10 +360,47 @@ def _fallback_key(place: str) -> str:
     return destination.key if destination else ""
 
 
-@lru_cache(maxsize=65536)
 def contradiction(text: str, place: str = "") -> Finding | None:
     """Return the first asserted claim in text that contradicts the facts, or None; place is the default subject."""
+    return _contradiction(_essential(text), place)
+
+
+@lru_cache(maxsize=65536)
+def _contradiction(text: str, place: str) -> Finding | None:
     return next(_claims(text, _fallback_key(place), asserted_only=True), None)
+
+
+@lru_cache(maxsize=65536)  # every answer check splits the same answer
+def sentences(text: str) -> tuple[str, ...]:
+    """Split text into sentences at line breaks and at . ! ? after a small letter or digit ("TP. HCM" stays)."""
+    pieces, start = [], 0
+    for gap in _BREAK_RE.finditer(text):
+        at = gap.start()
+        if text[at] == "\n" or (at and text[at - 1] in _LOWER):
+            pieces.append(text[start : at if text[at] == "\n" else at + 1])
+            start = gap.end()
+        elif "\n" in gap.group(0):  # "TP.\n": not a sentence end, still a line break
+            pieces.append(text[start : at + 1])
+            start = gap.end()
+    pieces.append(text[start:])
+    return tuple(piece.strip() for piece in pieces if piece.strip())
+
+
+def _essential(text: str) -> str:
+    """Drop the sentences that name no place and hold no claim word, which cannot change a finding."""
+    # Attribution, negation and questions never reach across such a sentence, so the finding is the same as for
+    # the whole text; and the variants of one seed, which differ in greetings and closing offers, mostly reduce to
+    # one text whose finding is computed once.
+    parts = sentences(text)
+    if len(parts) < 2:
+        return text
+    return "\n".join(part for part in parts if not _inert(part))
+
+
+@lru_cache(maxsize=65536)
+def _inert(sentence: str) -> bool:
+    text_scan = scan(sentence)
+    return not text_scan.mentions and not _matches(text_scan.text, _rules(text_scan.unaccented))
 
 
 @lru_cache(maxsize=65536)

@@ -30,11 +30,8 @@ class Deduper:
     def admit(self, sample: Sample) -> str:
         """Return "" and remember the sample if it is new, else the reason it is a duplicate."""
         user = exact_key(sample.user)
-        pair = (user, exact_key(sample.assistant))
-        if pair in self._pairs:
-            return "duplicate-pair"
-        if user in self._users:
-            return "duplicate-user"
+        if user in self._users:  # every admitted pair's user is here, so the answer's key is needed only now
+            return "duplicate-pair" if (user, exact_key(sample.assistant)) in self._pairs else "duplicate-user"
         grams = shingles(sample.user)
         signature = self._index.signature(grams)
         if self._has_near_duplicate(grams, signature):
@@ -42,7 +39,7 @@ class Deduper:
         key = len(self._shingles)
         self._shingles[key] = grams
         self._index.insert(key, signature)
-        self._pairs.add(pair)
+        self._pairs.add((user, exact_key(sample.assistant)))
         self._users.add(user)
         return ""
 

@@ -23,11 +23,9 @@ def distinct_n(texts: Iterable[str], n: int) -> float:
 
 
 def within_seed_similarity(samples: Sequence[Sample]) -> tuple[float, float]:
-    """Return the mean and the highest pairwise similarity of user turns that share a seed.
-
-    Similarity is the Jaccard of unaccented syllable 1-2-grams, the measure dedup uses; the mean is taken per
-    seed first, so seeds with more samples do not weigh more.
-    """
+    """Return the mean and the highest pairwise similarity of user turns that share a seed."""
+    # The similarity dedup uses (Jaccard of unaccented syllable 1-2-grams); the mean is taken per seed first, so
+    # seeds with more samples do not weigh more.
     by_seed: dict[str, list[set[str]]] = defaultdict(list)
     for sample in samples:
         by_seed[sample.seed.id].append(shingles(sample.user))

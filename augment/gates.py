@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from augment.claims import contradiction, premises
+from augment.claims import contradiction, premises, sentences
 from augment.errors import InputError
 from augment.facts import load_facts
 from augment.intents import signals
@@ -38,10 +38,12 @@ _MARKUP_RE = re.compile(_MARKUP)
 _USER_MARKUP_RE = re.compile(_MARKUP + r"|^\s*(?:\d+\s*[.)]|[-*•])\s+")
 # Matched on casefolded text: a case-sensitive pattern is many times faster than IGNORECASE on Vietnamese.
 _AI_TALK_RE = re.compile(
-    r"(?<!\w)(?:mô hình ngôn ngữ|language model|là (?:một )?(?:ai|trí tuệ nhân tạo|chatbot|mô hình|trợ lý ảo)|"
+    r"(?<!\w)(?:mô hình ngôn ngữ|language model|là (?:một )?(?:trí tuệ nhân tạo|chatbot|mô hình|trợ lý ảo)|"
     r"as an ai|prompt|biến thể|variant|paraphrase|diễn đạt lại|viết lại câu|câu hỏi gốc|câu trả lời gốc|"
     r"dữ liệu huấn luyện|training data|chatgpt|openai|gemini|here (?:is|are))(?!\w)"
 )
+# "AI" only in capitals: casefolded, "là AI" would be "là ai" ("who is": "Hồ Xuân Hương là ai?").
+_AI_RE = re.compile(r"(?<!\w)(?:là|một|as an?) (?:một )?AI(?!\w)")
 _NON_LETTERS_RE = re.compile(r"[\W\d_]+")
 _WORD_RE = re.compile(r"[^\W\d_]+")
 # English words that are not also unaccented Vietnamese syllables ("an", "do", "to", "me", "the" are).
@@ -70,7 +72,7 @@ def _form(turn: str, user: bool) -> str:
     folded = turn.strip().casefold()
     if (_USER_MARKUP_RE if user else _MARKUP_RE).search(folded):
         return "markup-leftover"
-    if _AI_TALK_RE.search(folded):
+    if _AI_TALK_RE.search(folded) or _AI_RE.search(turn):
         return "meta-talk"
     return ""
 
@@ -80,11 +82,10 @@ def check_language(sample: Sample) -> str:
     return _answer_language(sample.assistant) or _user_language(sample.user)
 
 
-@lru_cache(maxsize=65536)
 def _answer_language(answer: str) -> str:
-    folded = answer.casefold()
-    letters = len(_NON_LETTERS_RE.sub("", folded))
-    if letters == 0 or len(VIETNAMESE_LETTER_RE.findall(folded)) < _MARKED_SHARE * letters or _english(folded):
+    # Counted per sentence: variants of a seed share most sentences, so each is counted once.
+    letters, marked, english, words = map(sum, zip(*map(_language_counts, sentences(answer) or [""])))
+    if letters == 0 or marked < _MARKED_SHARE * letters or _is_english(english, words):
         return "not-vietnamese"
     if not answer.lstrip().startswith("Dạ"):
         return "impolite-opening"
@@ -92,14 +93,22 @@ def _answer_language(answer: str) -> str:
 
 
 def _user_language(user: str) -> str:
-    return "not-vietnamese" if _english(user.casefold()) else ""
+    _, _, english, words = _language_counts(user)
+    return "not-vietnamese" if _is_english(english, words) else ""
 
 
-def _english(folded: str) -> bool:
-    """Return True if enough of the words are English words that no Vietnamese syllable spells."""
+@lru_cache(maxsize=65536)
+def _language_counts(text: str) -> tuple[int, int, int, int]:
+    """Return the letters, letters with a Vietnamese diacritic, English-only words and words in text."""
+    folded = text.casefold()
     words = _WORD_RE.findall(folded)
-    english = sum(word in _ENGLISH for word in words)
-    share = english / len(words) if words else 0.0
+    english = len([word for word in words if word in _ENGLISH])
+    return len(_NON_LETTERS_RE.sub("", folded)), len(VIETNAMESE_LETTER_RE.findall(folded)), english, len(words)
+
+
+def _is_english(english: int, words: int) -> bool:
+    """Return True if enough of the words are English words that no Vietnamese syllable spells."""
+    share = english / words if words else 0.0
     return english >= 2 and share >= _ENGLISH_SHARE or share >= 0.5
 
 
@@ -149,11 +158,12 @@ def _with_provinces(places: frozenset[str]) -> frozenset[str]:
 @lru_cache(maxsize=65536)
 def _scope(seed: Seed) -> _SeedScope:
     question_places = destinations(seed.question)
-    places = question_places | destinations(seed.answer)
+    answer_places, answer_landmarks = _answer_places(seed.answer)
+    places = question_places | answer_places
     own = load_facts().by_name(seed.place)
     return _SeedScope(
         destinations=_with_provinces(places),
-        landmarks=landmarks(seed.question) | landmarks(seed.answer),
+        landmarks=landmarks(seed.question) | answer_landmarks,
         question_destinations=question_places,
         place=own.key if own and own.key in places else "",
         entities=locked_entities(seed.question),
@@ -179,15 +189,23 @@ def check_places(sample: Sample) -> str:
     if sample.generator == "seed":
         return ""
     scope = _scope(sample.seed)
-    if (destinations(sample.user) | destinations(sample.assistant)) - scope.destinations:
+    answer_places, answer_landmarks = _answer_places(sample.assistant)
+    named = destinations(sample.user) | answer_places
+    if named - scope.destinations:
         return "place-drift"
-    if (landmarks(sample.user) | landmarks(sample.assistant)) - scope.landmarks:
+    if (landmarks(sample.user) | answer_landmarks) - scope.landmarks:
         return "added-landmark"
     if not all(_names_destination(sample.user, key) for key in scope.question_destinations):
         return "place-lost"
-    if scope.place and not (_names_destination(sample.user, scope.place) or _names_destination(sample.assistant, scope.place)):
+    if scope.place and scope.place not in named and not _names_destination(sample.assistant, scope.place):
         return "place-lost"
     return ""
+
+
+def _answer_places(answer: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the destinations and landmarks an answer names, found per sentence (no name spans two)."""
+    parts = sentences(answer)
+    return frozenset().union(*map(destinations, parts)), frozenset().union(*map(landmarks, parts))
 
 
 def check_fidelity(sample: Sample) -> str:
@@ -206,7 +224,7 @@ def check_fidelity(sample: Sample) -> str:
         return "lost-entity"
     if amounts(sample.user) != scope.question_numbers:
         return "changed-number"
-    if not sample.grounding and amounts(sample.assistant) != scope.answer_numbers:
+    if not sample.grounding and _answer_amounts(sample.assistant) != scope.answer_numbers:
         return "changed-answer-number"
     return ""
 
@@ -218,6 +236,11 @@ def check_grounding(sample: Sample) -> str:
     if sample.grounding and not amounts(sample.assistant) <= amounts(sample.context):
         return "figure-not-in-context"
     return ""
+
+
+def _answer_amounts(answer: str) -> frozenset[float]:
+    """Return the numbers of an answer, counted per sentence (a number never spans two)."""
+    return frozenset().union(*map(amounts, sentences(answer)))
 
 
 CHECKS: tuple[Check, ...] = (
@@ -253,6 +276,5 @@ def check_seeds(seeds: Sequence[Seed], path: str) -> None:
         sample = seed_sample(seed)
         reason = check_sample(sample)
         if reason:
-            raise InputError(
-                f"{path}: row {seed.row} (id {seed.id}) fails the '{reason}' check{_evidence(sample, reason)}; fix the seed"
-            )
+            evidence = _evidence(sample, reason)
+            raise InputError(f"{path}: row {seed.row} (id {seed.id}) fails the '{reason}' check{evidence}; fix the seed")

@@ -12,7 +12,7 @@ from augment.records import INTENTS
 from augment.text import fold, strip_diacritics
 
 _REGEX_CHARS = re.compile(r"[\\()\[\]{}?*+|.^$]")
-_SEPARATORS_RE = re.compile(r"[\s.\-–]+")
+_SEPARATORS_RE = re.compile(" +")
 
 
 class _Keywords:
@@ -22,16 +22,18 @@ class _Keywords:
         literal = {k: v for k, v in keywords.items() if not _REGEX_CHARS.search(k)}
         self.phrases = {k: frozenset(v) for k, v in literal.items()}
         self.trie = re.compile(rf"(?<!\w)(?:{trie_pattern(literal)})(?!\w)")
-        self.patterns = [(re.compile(rf"(?<!\w)(?:{k})(?!\w)"), frozenset(v)) for k, v in keywords.items() if k not in literal]
+        patterns = [(k, frozenset(v)) for k, v in keywords.items() if k not in literal]
+        self.groups = {f"p{i}": intents for i, (_, intents) in enumerate(patterns)}
+        alternatives = "|".join(f"(?P<p{i}>{k})" for i, (k, _) in enumerate(patterns))
+        self.patterns = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)") if patterns else None
 
     def intents(self, text: str) -> set[str]:
         """Return the intents the keywords in text signal."""
         found: set[str] = set()
         for match in self.trie.finditer(text):
             found |= self.phrases[_SEPARATORS_RE.sub(" ", match.group(0))]
-        for pattern, intents in self.patterns:
-            if not intents <= found and pattern.search(text):
-                found |= intents
+        for match in self.patterns.finditer(text) if self.patterns else ():
+            found |= self.groups[match.lastgroup]
         return found
 
 

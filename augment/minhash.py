@@ -42,11 +42,10 @@ class MinHashIndex:
     def signature(self, items: set[str]) -> np.ndarray:
         """Return the MinHash signature of a set of strings (crc32 is stable across processes)."""
         known = self._hashes  # n-grams recur across turns: hash each once
-        hashes = np.array(
-            [known[item] if item in known else known.setdefault(item, zlib.crc32(item.encode("utf-8"))) for item in items]
-            or [0],
-            dtype=np.uint64,
-        )
+        for item in items:
+            if item not in known:
+                known[item] = zlib.crc32(item.encode("utf-8"))
+        hashes = np.array([known[item] for item in items] or [0], dtype=np.uint64)
         return ((np.outer(hashes, self._a) + self._b) % _PRIME).min(axis=0)
 
     def _band_keys(self, signature: np.ndarray) -> list[int]:
@@ -63,12 +62,10 @@ class MinHashIndex:
         self._signatures[key] = signature.astype(np.uint16)
 
     def query(self, signature: np.ndarray, min_agreement: float = 0.0) -> list[int]:
-        """Return the keys sharing a band with the signature, most similar first, agreeing on min_agreement or more.
-
-        The share of agreeing values estimates the Jaccard similarity (standard error about 0.05 at 0.8 with 64
-        values), so a floor well below the caller's threshold drops most candidates before any exact check, and
-        the order lets a caller looking for any near-duplicate stop at the first.
-        """
+        """Return the keys sharing a band with the signature, most similar first, agreeing on min_agreement or more."""
+        # The share of agreeing values estimates the Jaccard similarity (standard error about 0.05 at 0.8 with 64
+        # values): a floor well below the caller's threshold drops most candidates before any exact check, and the
+        # order lets a caller looking for any near-duplicate stop at the first.
         members = [bucket[band] for bucket, band in zip(self._buckets, self._band_keys(signature)) if band in bucket]
         if not members:
             return []

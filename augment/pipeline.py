@@ -15,9 +15,6 @@ from augment.generators.offline import OfflineGenerator
 from augment.records import Sample, Seed
 from augment.select import plan_quotas, select
 
-# Extra offline candidates kept per seed beyond its quota, so selection can balance and dedup losses are covered.
-_SLACK = 3
-
 
 def variants_wanted(seeds: Sequence[Seed], n: int, target: int) -> int:
     """Return how many variants to ask the primary generator for per seed: enough for n, or the largest quota."""
@@ -46,6 +43,7 @@ class Pipeline:
         """Generate, validate, deduplicate and select; return the selection and what was dropped."""
         outcome = Outcome(selected=[])
         quotas = plan_quotas(seeds, target)
+        self._shortfall = 0  # what earlier seeds could not make, carried to the next one
         deduper = Deduper()
         pools: dict[str, list[Sample]] = {seed.id: [] for seed in seeds}
         for seed in seeds:  # the hand-checked pairs first, so no variant can displace its own seed
@@ -71,7 +69,11 @@ class Pipeline:
     def _admit_generation(self, generation: Generation, quotas, pools, deduper: Deduper, outcome: Outcome) -> None:
         for sample in generation.samples:
             self._admit(sample, pools, deduper, outcome)
-        self._top_up(generation, quotas[generation.seed.id], pools, deduper, outcome)
+        # A seed whose templates run dry leaves a shortfall; the next seed makes that many more, so selection can
+        # rebalance without every seed over-generating.
+        quota = quotas[generation.seed.id] + self._shortfall
+        self._top_up(generation, quota, pools, deduper, outcome)
+        self._shortfall = max(0, quota - len(pools[generation.seed.id]))
 
     def _primary_generations(self, seeds: Sequence[Seed], wanted: int):
         if self.primary is self.offline:  # offline-only: the top-up pass does all the work
@@ -88,17 +90,15 @@ class Pipeline:
         return True
 
     def _top_up(self, generation: Generation, quota: int, pools, deduper: Deduper, outcome: Outcome) -> None:
-        """Fill a seed's pool offline up to its quota plus slack, recording why the fallback happened."""
+        """Fill a seed's pool offline up to its quota, recording why the fallback happened."""
         seed = generation.seed
         pool = pools[seed.id]
-        offline_only = self.primary is self.offline
-        wanted = quota + _SLACK if offline_only else quota
-        if len(pool) >= wanted:
+        if len(pool) >= quota:
             return
-        reason = "" if offline_only else generation.problem or "rejected-variants"
+        reason = "" if self.primary is self.offline else generation.problem or "rejected-variants"
         added = 0
         for sample in self.offline.iter_variants(seed):
-            if len(pool) >= wanted:
+            if len(pool) >= quota:
                 break
             sample.fallback = reason
             added += self._admit(sample, pools, deduper, outcome)

@@ -10,12 +10,16 @@ from typing import NamedTuple
 from augment.facts import load_facts
 from augment.text import fold, loose_key, strip_diacritics
 
-_SEPARATORS = r"[\s.\-–]+"
+# Between the words of a name: one or more spaces, never a line break or a full stop, so a name never spans two
+# sentences ("... trước chợ.\nĐà Lạt ..." is not "chợ Đà Lạt"). A literal space, not a character class: re
+# compiles a class in a trie of hundreds of names slowly.
+_SEPARATORS = " +"
 _SEPARATORS_RE = re.compile(_SEPARATORS)
 VIETNAMESE_LETTER_RE = re.compile("[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]")
 # Share of characters with a diacritic below which a text counts as typed without diacritics ("cho minh hoi ...");
 # Vietnamese typed with diacritics has about one in four.
 _UNACCENTED_SHARE = 0.03
+_SAMPLE_CHARS = 300
 # When two entries share a spelling, the first kind here wins: "Hồ Xuân Hương" is a landmark and a poet.
 _PRECEDENCE = ("ambiguous", "destination", "landmark", "province", "dish")
 
@@ -57,10 +61,8 @@ def _key(name: str) -> str:
 
 
 def trie_pattern(phrases) -> str:
-    """Return a regex matching any phrase, longest first, built as a trie (Python's re does not merge prefixes).
-
-    A space in a phrase matches any run of separators (space, dot, hyphen, dash): "tp hcm" matches "TP.HCM".
-    """
+    """Return a regex matching any phrase, longest first, as a trie; a space matches a run of spaces."""
+    # Python's re does not merge common prefixes: an alternation of 400 names tries each at every position.
     trie: dict = {}
     for phrase in phrases:
         node = trie
@@ -117,7 +119,8 @@ def _gazetteer(unaccented: bool) -> tuple[re.Pattern, dict[str, Entry]]:
 
 def is_unaccented(folded: str) -> bool:
     """Return True if a text reads as typed without Vietnamese diacritics."""
-    return len(VIETNAMESE_LETTER_RE.findall(folded)) < _UNACCENTED_SHARE * len(folded)
+    head = folded[:_SAMPLE_CHARS]  # the first few hundred characters decide: a text is typed one way throughout
+    return len(VIETNAMESE_LETTER_RE.findall(head)) < _UNACCENTED_SHARE * len(head)
 
 
 @lru_cache(maxsize=65536)
@@ -129,7 +132,8 @@ def scan(text: str) -> Scan:
         folded = strip_diacritics(folded)
     pattern, lookup = _gazetteer(unaccented)
     mentions = tuple(
-        Mention(m.start(), m.end(), lookup.get(m.group(0)) or lookup[_key(m.group(0))]) for m in pattern.finditer(folded)
+        Mention(m.start(), m.end(), lookup.get(m.group(0)) or lookup[_key(m.group(0))])
+        for m in pattern.finditer(folded)
     )
     return Scan(folded, unaccented, mentions)
 

@@ -1,15 +1,15 @@
 """Benchmark the offline pipeline: 100 seeds x 10 (the nightly job) and 10,000 seeds x 10.
 
 Run: python bench/bench_offline.py [--large-seeds 10000]
-The large set is synthesised from the real seeds: each clone appends a distinct travel-party clause, so the
-questions differ as real seeds would and dedup does real work.
+The large set is synthesised from the real seeds: each clone appends four interests drawn at random, so clones of
+one seed are not near-duplicates of each other and dedup does real work across 100,000 user turns.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import itertools
+import random
 import resource
 import tempfile
 import time
@@ -19,24 +19,28 @@ from augment.run import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds" / "fine_tune.csv"
-WHO = ["đi một mình", "đi cùng người yêu", "đi cùng bố mẹ", "nhóm bạn thân", "gia đình có bé", "đi công tác",
-       "nhóm đồng nghiệp", "cặp đôi mới cưới", "hai mẹ con", "hội sinh viên"]
-WHEN = [f"tháng {m}" for m in range(1, 13)]
-BUDGET = [f"ngân sách {b} triệu" for b in range(2, 12)]
+INTERESTS = [
+    "chụp ảnh", "đi bộ", "cà phê", "ăn vặt", "săn mây", "cắm trại", "đạp xe", "ngắm hoa", "nghe nhạc", "leo núi",
+    "đọc sách", "vẽ tranh", "bơi lội", "yoga", "câu cá", "trekking", "ăn chay", "đồ nướng", "trà sữa", "đồ cổ",
+    "thủ công", "làm gốm", "hái dâu", "chợ phiên", "kiến trúc", "lịch sử", "thiên văn", "chim chóc", "thảo mộc", "rượu vang",
+    "bánh ngọt", "ẩm thực chay", "xe đạp đôi", "dù lượn", "chèo thuyền", "xem phim", "đồ handmade", "sách cũ", "nến thơm", "nước ép",
+    "cây cảnh", "hoa lan", "cà phê muối", "làm bánh", "nhảy múa", "ca hát", "thể thao", "bóng rổ", "cầu lông", "tennis",
+    "ngủ nướng", "tắm nắng", "dạo phố", "mua sắm", "đồ len", "mứt", "sữa chua", "nấm", "rau sạch", "trà xanh",
+]
 
 
 def synthesise(count: int, path: Path) -> None:
-    """Write count seeds: the real ones cloned with distinct party, month and budget clauses."""
+    """Write count seeds: the real ones, each clone naming four interests drawn at random (seeded)."""
     with SEEDS.open(encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream))
-    clauses = itertools.cycle(itertools.product(WHO, WHEN, BUDGET))
+    rng = random.Random(0)
     with path.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.DictWriter(stream, fieldnames=["id", "intent", "place", "question", "answer"])
         writer.writeheader()
         for index in range(count):
             row = rows[index % len(rows)]
-            who, when, budget = next(clauses)
-            question = f"{row['question'].rstrip(' ?')} ({who}, {when}, {budget})?"
+            interests = ", ".join(rng.sample(INTERESTS, 4))
+            question = f"{row['question'].rstrip(' ?')} (mình thích {interests})?"
             writer.writerow({**{k: row[k] for k in ("intent", "place", "answer")}, "id": f"B{index:06d}", "question": question})
 
 

@@ -75,6 +75,8 @@ def variant(seed: Seed, user: str, assistant: str | None = None) -> Sample:
         ("Vé Thung lũng Tình Yêu bao nhiêu ạ?", "Dạ, là một mô hình ngôn ngữ, mình không chắc giá vé Thung lũng Tình Yêu 250.000 đồng ạ.", "meta-talk"),
         ("Viết lại câu hỏi: vé Thung lũng Tình Yêu bao nhiêu?", None, "meta-talk"),
         ("Ad ơi, hỏi xíu: vé Thung lũng Tình Yêu bao nhiêu?", None, ""),  # "Hỏi xíu:" is a casual wrapper
+        ("Vé Thung lũng Tình Yêu bao nhiêu?", "Dạ, mình là một AI nên không chắc giá vé Thung lũng Tình Yêu 250.000 đồng ạ.", "meta-talk"),
+        ("Hồ Xuân Hương là ai, vé Thung lũng Tình Yêu bao nhiêu?", None, ""),  # "là ai" is "who is"
     ],
 )
 def test_check_form(user, assistant, reason):
