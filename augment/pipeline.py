@@ -81,6 +81,7 @@ class Pipeline:
         return self.primary.generate(seeds, wanted)
 
     def _admit(self, sample: Sample, pools, deduper: Deduper, outcome: Outcome) -> bool:
+        # Gates before dedup: a poisoned variant is recorded under what is wrong with it, not as a duplicate.
         reason = check_sample(sample) or deduper.admit(sample)
         if reason:
             outcome.dropped[reason] += 1
