@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from itertools import islice
 from dataclasses import dataclass, field
 
 from tqdm import tqdm
@@ -44,6 +45,7 @@ class Pipeline:
         outcome = Outcome(selected=[])
         quotas = plan_quotas(seeds, target)
         self._shortfall = 0  # what earlier seeds could not make, carried to the next one
+        self._drawn: Counter = Counter()  # offline candidates taken per seed, so a second top-up resumes
         deduper = Deduper()
         pools: dict[str, list[Sample]] = {seed.id: [] for seed in seeds}
         for seed in seeds:  # the hand-checked pairs first, so no variant can displace its own seed
@@ -63,6 +65,12 @@ class Pipeline:
         bar.close()
         for seed in seeds[admitted:]:  # a generator that skipped a seed: the offline top-up covers it
             self._admit_generation(arrived.pop(seed.id, None) or Generation(seed, problem="no-response"), quotas, pools, deduper, outcome)
+        for seed in reversed(seeds):  # the last seed's shortfall has no next seed: the ones before it make it up
+            if not self._shortfall:
+                break
+            quota = len(pools[seed.id]) + self._shortfall
+            self._top_up(seed, quota, "" if self.primary is self.offline else "other-seed-short", pools, deduper, outcome)
+            self._shortfall = max(0, quota - len(pools[seed.id]))
         outcome.selected = select(pools, seeds, target)
         return outcome
 
@@ -72,7 +80,8 @@ class Pipeline:
         # A seed whose templates run dry leaves a shortfall; the next seed makes that many more, so selection can
         # rebalance without every seed over-generating.
         quota = quotas[generation.seed.id] + self._shortfall
-        self._top_up(generation, quota, pools, deduper, outcome)
+        reason = "" if self.primary is self.offline else generation.problem or "rejected-variants"
+        self._top_up(generation.seed, quota, reason, pools, deduper, outcome)
         self._shortfall = max(0, quota - len(pools[generation.seed.id]))
 
     def _primary_generations(self, seeds: Sequence[Seed], wanted: int):
@@ -90,17 +99,16 @@ class Pipeline:
         pools[sample.seed.id].append(sample)
         return True
 
-    def _top_up(self, generation: Generation, quota: int, pools, deduper: Deduper, outcome: Outcome) -> None:
+    def _top_up(self, seed: Seed, quota: int, reason: str, pools, deduper: Deduper, outcome: Outcome) -> None:
         """Fill a seed's pool offline up to its quota, recording why the fallback happened."""
-        seed = generation.seed
         pool = pools[seed.id]
         if len(pool) >= quota:
             return
-        reason = "" if self.primary is self.offline else generation.problem or "rejected-variants"
         added = 0
-        for sample in self.offline.iter_variants(seed):
+        for sample in islice(self.offline.iter_variants(seed), self._drawn[seed.id], None):
             if len(pool) >= quota:
                 break
+            self._drawn[seed.id] += 1
             sample.fallback = reason
             added += self._admit(sample, pools, deduper, outcome)
         if reason and added:

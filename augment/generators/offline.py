@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from itertools import islice
 import re
 import tomllib
@@ -31,6 +32,7 @@ class Candidate:
     user: str
     register: str
     method: str
+    core: int  # which rewrite of the question core it wraps
 
 
 @cache
@@ -117,17 +119,31 @@ class OfflineGenerator(Generator):
         cores = _core_variations(core, rng)
         data = _templates()
         by_register: dict[str, list[Candidate]] = {}
-        for register, wrappers in data["registers"].items():
+        for offset, (register, wrappers) in enumerate(data["registers"].items()):
             found = []
-            for varied, tags in cores:
+            for index, (varied, tags) in enumerate(cores):
                 styled = _style_core(varied, register)
                 for wrapper in wrappers:
                     text = unmask(wrapper.replace("{q}", styled), slots)
                     method = "+".join(["register", *tags])
-                    found.append(Candidate(_finish_user(text, register), register, method))
+                    found.append(Candidate(_finish_user(text, register), register, method, index))
             rng.shuffle(found)
-            by_register[register] = found
+            by_register[register] = _spread_cores(found, len(cores), offset)
         return by_register
+
+
+def _spread_cores(candidates: list[Candidate], count: int, offset: int) -> list[Candidate]:
+    """Order candidates so that neighbours, and each register's first ones, wrap different rewrites of the core.
+
+    Two wrappings of one core differ only in greeting and particles and are often near-duplicates; spreading the
+    cores first means the pipeline finds a seed's quota among its first candidates instead of its last.
+    """
+    uses: Counter = Counter()
+    ranked = []
+    for candidate in candidates:
+        ranked.append((uses[candidate.core], (candidate.core - offset) % count, len(ranked), candidate))
+        uses[candidate.core] += 1
+    return [candidate for *_, candidate in sorted(ranked)]
 
 
 def _core_variations(core: str, rng: random.Random) -> list[tuple[str, list[str]]]:
