@@ -34,7 +34,8 @@ def test_wait_sleeps_until_the_slot():
         return stamps
 
     stamps = asyncio.run(starts())
-    assert all(b - a >= 0.045 for a, b in zip(stamps, stamps[1:]))
+    # The k-th start is never earlier than k x 50 ms after the first (a busy machine can only make it later).
+    assert all(stamp - stamps[0] >= 0.05 * k - 0.005 for k, stamp in enumerate(stamps))
 
 
 def test_slots_bound_holders_and_serve_lower_priority_numbers_first():
