@@ -49,11 +49,14 @@ def varied_figures(answer: str, rng: random.Random) -> dict[str, str]:
 
 
 def _shift_clock(match: re.Match, minutes: int) -> str:
-    hour = int(match.group("h") or match.group("h2"))
-    minute = int(match.group("m") or 0)
-    total = min(max(hour * 60 + minute + minutes, 5 * 60), 23 * 60 + 30)
+    """Shift a clock time, keeping its form; a whole hour ("21 giờ") moves by whole hours, never by zero."""
     if match.group("h2"):
-        return str(total // 60 if total % 60 == 0 else total // 60)
+        hours = round(minutes / 60) or (1 if minutes > 0 else -1)
+        hour = int(match.group("h2"))
+        shifted = hour + hours if 5 <= hour + hours <= 23 else hour - hours
+        return str(shifted)
+    start = int(match.group("h")) * 60 + int(match.group("m"))
+    total = start + minutes if 5 * 60 <= start + minutes <= 23 * 60 + 30 else start - minutes
     return f"{total // 60}{match.group('sep')}{total % 60:02d}"
 
 

@@ -124,3 +124,10 @@ def test_run_grounds_thirty_percent_from_context_only(tmp_path, seeds):
     assert not any("Thông tin tra cứu" in r["messages"][1]["content"] for r in plain)
     report = json.loads(out.with_name("fine_tune.report.json").read_text(encoding="utf-8"))
     assert report["by_grounding"]["plain"] == len(plain)
+
+
+@pytest.mark.parametrize("answer", ["Dạ, mở cửa 5:00 ạ.", "Dạ, đóng cửa 23:30 ạ.", "Dạ, show 21 giờ tối ạ.", "Dạ, mở 5 giờ sáng ạ."])
+def test_clock_times_always_change(answer):
+    for seed in range(40):
+        mapping = varied_figures(answer, random.Random(seed))
+        assert mapping and all(new != old for old, new in mapping.items()), (seed, mapping)
