@@ -18,8 +18,9 @@ Check = Callable[[Sample], str]
 # Figures that drift in the real world and so may differ between the seed and retrieval. Altitudes ("1.500 m"),
 # temperatures, days and dates are foundational or come from the question: they are never varied.
 _PRICE_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,]|\s*m\b)")
-_CLOCK_RE = re.compile(r"(?<![\d:])(?P<h>[01]?\d|2[0-3])(?P<sep>:| giờ |h)(?P<m>[0-5]\d)(?!\d)|(?<![\d:])(?P<h2>[01]?\d|2[0-3])(?= giờ)")
-_DISTANCE_RE = re.compile(r"(?<![\d.,])\d+(?:,\d)?(?=\s*km\b)")
+# Keys include their unit ("21 giờ", "3 km"), so substitution never touches the same digits elsewhere ("bé 5 tuổi").
+_CLOCK_RE = re.compile(r"(?<![\d:])(?P<h>[01]?\d|2[0-3])(?P<sep>:| giờ |h)(?P<m>[0-5]\d)(?!\d)|(?<![\d:])(?P<h2>[01]?\d|2[0-3]) giờ(?!\s*\d)")
+_DISTANCE_RE = re.compile(r"(?<![\d.,])(?P<d>\d+(?:,\d)?)(?P<unit>\s*km)\b")
 _NUMBER_RE = re.compile(r"\d+")
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
 _OPENING_RE = re.compile(r"^Dạ(?:\s+vâng)?\s*,\s*")
@@ -41,10 +42,12 @@ def varied_figures(answer: str, rng: random.Random) -> dict[str, str]:
     for match in _CLOCK_RE.finditer(answer):
         mapping.setdefault(match.group(0), _shift_clock(match, rng.choice(data["clock_shifts"])))
     for match in _DISTANCE_RE.finditer(answer):
-        old = float(match.group(0).replace(",", "."))
-        new = round(old * rng.choice(data["distance_factors"]), 1 if "," in match.group(0) else 0)
+        text = match.group("d")
+        old = float(text.replace(",", "."))
+        new = round(old * rng.choice(data["distance_factors"]), 1 if "," in text else 0)
         new = new if new != old else old + 1
-        mapping.setdefault(match.group(0), (f"{new:.1f}".replace(".", ",") if "," in match.group(0) else str(int(new))))
+        shown = f"{new:.1f}".replace(".", ",") if "," in text else str(int(new))
+        mapping.setdefault(match.group(0), shown + match.group("unit"))
     return mapping
 
 
@@ -54,7 +57,7 @@ def _shift_clock(match: re.Match, minutes: int) -> str:
         hours = round(minutes / 60) or (1 if minutes > 0 else -1)
         hour = int(match.group("h2"))
         shifted = hour + hours if 5 <= hour + hours <= 23 else hour - hours
-        return str(shifted)
+        return f"{shifted} giờ"
     start = int(match.group("h")) * 60 + int(match.group("m"))
     total = start + minutes if 5 * 60 <= start + minutes <= 23 * 60 + 30 else start - minutes
     return f"{total // 60}{match.group('sep')}{total % 60:02d}"
@@ -63,7 +66,8 @@ def _shift_clock(match: re.Match, minutes: int) -> str:
 def _substitute(text: str, mapping: dict[str, str]) -> str:
     if not mapping:
         return text
-    pattern = re.compile("|".join(rf"(?<![\d.,:]){re.escape(old)}(?![\d.,:])" for old in sorted(mapping, key=len, reverse=True)))
+    # Whole figures only: not inside a longer number ("1.250.000", "12:30"), but a comma or full stop may follow.
+    pattern = re.compile("|".join(rf"(?<!\d)(?<!\d[.,:]){re.escape(old)}(?!\d)(?![.,:]\d)" for old in sorted(mapping, key=len, reverse=True)))
     return pattern.sub(lambda m: mapping[m.group(0)], text)
 
 

@@ -22,8 +22,8 @@ def _figures(text: str) -> set[str]:
     "answer, varied, kept",
     [
         ("Dạ, vé khoảng 250.000 đồng/người ạ.", {"250.000"}, set()),
-        ("Dạ, Bà Nà khoảng 900.000 - 950.000 đồng, cách trung tâm 25 km ạ.", {"900.000", "950.000", "25"}, set()),
-        ("Dạ, show bắt đầu khoảng 21 giờ tối thứ 7 ạ.", {"21"}, {"7"}),
+        ("Dạ, Bà Nà khoảng 900.000 - 950.000 đồng, cách trung tâm 25 km ạ.", {"900.000", "950.000", "25 km"}, set()),
+        ("Dạ, show bắt đầu khoảng 21 giờ tối thứ 7 ạ.", {"21 giờ"}, {"7"}),
         ("Dạ, nên xuất phát lúc 4 giờ 30 sáng, mở cửa 7:30 ạ.", {"4 giờ 30", "7:30"}, set()),
         ("Dạ, Đà Lạt cao khoảng 1.500 m, lịch trình 3 ngày 2 đêm ạ.", set(), {"1.500", "3", "2"}),
     ],
@@ -131,3 +131,10 @@ def test_clock_times_always_change(answer):
     for seed in range(40):
         mapping = varied_figures(answer, random.Random(seed))
         assert mapping and all(new != old for old, new in mapping.items()), (seed, mapping)
+
+
+def test_substitution_leaves_the_same_digits_elsewhere_alone():
+    sample = seed_sample(Seed("T5", "suggestion", "Đà Lạt", "Bé 5 tuổi đi đâu?", "Dạ, bé 5 tuổi nên đi chợ, cách 5 km, mở 5 giờ ạ."))
+    grounded = ground_with_figures(sample, random.Random(0))
+    assert "bé 5 tuổi" in grounded.assistant
+    assert "cách 5 km" not in grounded.assistant and "mở 5 giờ" not in grounded.assistant
