@@ -10,7 +10,7 @@ from dataclasses import replace
 from functools import cache
 from importlib import resources
 
-from augment.generators.offline import mask
+from augment.generators.offline import answer_openers, mask
 from augment.records import Sample
 
 Check = Callable[[Sample], str]
@@ -24,6 +24,7 @@ _DISTANCE_RE = re.compile(r"(?<![\d.,])(?P<d>\d+(?:,\d)?)(?P<unit>\s*km)\b")
 _NUMBER_RE = re.compile(r"\d+")
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
 _OPENING_RE = re.compile(r"^Dạ(?:\s+vâng)?\s*,\s*")
+_PARTICLE_RE = re.compile(r"\s+(?:ạ|nha|nhé)(?=[.!]?$)")
 
 
 @cache
@@ -81,7 +82,7 @@ def _sentences(answer: str) -> list[str]:
 def _context_from(sentences: list[str]) -> str:
     lines = []
     for sentence in sentences:
-        sentence = _OPENING_RE.sub("", sentence)
+        sentence = _PARTICLE_RE.sub("", _split_opener(sentence)[1])  # a retrieved snippet is not polite talk
         lines.append(f"- {sentence[:1].upper()}{sentence[1:]}")
     return "\n".join(lines)
 
@@ -96,16 +97,27 @@ def ground_with_figures(sample: Sample, rng: random.Random) -> Sample | None:
     return replace(sample, assistant=_lead_in(answer), context=context, grounding="grounded")
 
 
+def _split_opener(text: str) -> tuple[str, str]:
+    """Split text into its opener ("Dạ, chào bạn nha!", "Dạ, ") and the rest; no opener gives ("", text)."""
+    for opener in answer_openers():
+        if text.startswith(opener):
+            return opener, text[len(opener):].lstrip()
+    match = _OPENING_RE.match(text)
+    return (match.group(0).strip(), text[match.end():]) if match else ("", text)
+
+
 def _lead_in(answer: str) -> str:
-    """Say that the figures come from retrieval, when the answer opens with a plain "Dạ, "."""
-    match = _OPENING_RE.match(answer)
-    if not match:
+    """Say, right after the opener, that the figures come from retrieval."""
+    opener, body = _split_opener(answer)
+    if not opener or not body:
         return answer
-    body = answer[match.end():]
     masked, _ = mask(body)
     if not masked.startswith("⟦"):  # a locked name keeps its capital
         body = body[:1].lower() + body[1:]
-    return _data()["lead_in"] + body
+    lead = _data()["lead_in"]
+    if opener.endswith(","):  # a plain "Dạ," continues the sentence
+        return f"{opener} {lead}{body}"
+    return f"{opener} {lead[:1].upper()}{lead[1:]}{body}"
 
 
 def ground_without_figure(sample: Sample, rng: random.Random) -> Sample:
