@@ -65,14 +65,19 @@ class Pipeline:
         bar.close()
         for seed in seeds[admitted:]:  # a generator that skipped a seed: the offline top-up covers it
             self._admit_generation(arrived.pop(seed.id, None) or Generation(seed, problem="no-response"), quotas, pools, deduper, outcome)
-        for seed in reversed(seeds):  # the last seed's shortfall has no next seed: the ones before it make it up
-            if not self._shortfall:
-                break
-            quota = len(pools[seed.id]) + self._shortfall
-            self._top_up(seed, quota, "" if self.primary is self.offline else "other-seed-short", pools, deduper, outcome)
-            self._shortfall = max(0, quota - len(pools[seed.id]))
+        self._make_up_shortfall(seeds, pools, deduper, outcome)
         outcome.selected = select(pools, seeds, target)
         return outcome
+
+    def _make_up_shortfall(self, seeds: Sequence[Seed], pools, deduper: Deduper, outcome: Outcome) -> None:
+        """Let earlier seeds make up what the last seeds could not: they have no next seed to carry it."""
+        reason = "" if self.primary is self.offline else "other-seed-short"
+        for seed in reversed(seeds):
+            if not self._shortfall:
+                return
+            quota = len(pools[seed.id]) + self._shortfall
+            self._top_up(seed, quota, reason, pools, deduper, outcome)
+            self._shortfall = max(0, quota - len(pools[seed.id]))
 
     def _admit_generation(self, generation: Generation, quotas, pools, deduper: Deduper, outcome: Outcome) -> None:
         for sample in generation.samples:

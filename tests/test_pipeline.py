@@ -1,0 +1,37 @@
+"""Pipeline: a seed that runs dry is made up by its neighbours, so the file stays full."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from augment.generators.offline import OfflineGenerator
+from augment.pipeline import Pipeline
+from augment.records import Seed
+
+RICH = Seed("A1", "price", "Đà Lạt", "Cho mình hỏi giá vé Thung lũng Tình Yêu bao nhiêu tiền ạ?", "Dạ, vé khoảng 250.000 đồng/người ạ.")
+THIN = Seed("A2", "price", "Đà Lạt", "Vé Datanla?", "Dạ, vé thác Datanla khoảng 50.000 đồng/người ạ.")
+
+
+def _run(seeds, n):
+    offline = OfflineGenerator(random_seed=0)
+    return Pipeline(offline, offline, progress=False).run(seeds, n, len(seeds) * n)
+
+
+def test_last_seeds_shortfall_is_made_up_by_the_seeds_before_it():
+    outcome = _run([RICH, THIN], 40)
+    per_seed = Counter(sample.seed.id for sample in outcome.selected)
+    assert len(outcome.selected) == 80
+    assert per_seed["A2"] < 40 < per_seed["A1"]  # the thin seed ran dry; the rich one made up the difference
+
+
+def test_a_seed_running_dry_passes_its_shortfall_to_the_next():
+    outcome = _run([THIN, RICH], 40)
+    per_seed = Counter(sample.seed.id for sample in outcome.selected)
+    assert len(outcome.selected) == 80 and per_seed["A1"] > 40
+
+
+def test_every_seed_gets_its_quota_and_every_drop_is_on_file(seeds):
+    outcome = _run(seeds[:10], 10)
+    assert len(outcome.selected) == 100
+    assert set(Counter(sample.seed.id for sample in outcome.selected).values()) == {10}
+    assert sum(outcome.dropped.values()) == len(outcome.rejected)
