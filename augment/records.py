@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 INTENTS = ("price", "address", "suggestion", "itinerary", "comparison")
 
@@ -32,7 +32,6 @@ class Sample:
     fallback: str = ""  # why the offline generator stood in, if it did
     context: str = ""  # retrieved-context block for grounded samples
     grounding: str = ""  # "", "grounded" or "no-figure"
-    extra: dict = field(default_factory=dict)
 
     def meta(self) -> dict:
         """Return the provenance line written beside the training line."""
@@ -48,4 +47,4 @@ class Sample:
             meta["fallback"] = self.fallback
         if self.grounding:
             meta["grounding"] = self.grounding
-        return meta | self.extra
+        return meta

@@ -268,6 +268,7 @@ class PoisonGenerator(Generator):
 
     def __init__(self):
         self.poison: dict[int, str] = {}  # id(sample) -> kind
+        self.poison_texts: dict[tuple[str, str], str] = {}  # (user, assistant) -> kind, to find them in files
 
     def generate(self, seeds: Sequence[Seed], n: int) -> Iterator[Generation]:
         """Yield one Generation per seed with good and poisoned samples mixed."""
@@ -281,8 +282,8 @@ class PoisonGenerator(Generator):
             yield Generation(seed, mixed)
 
     def _mark(self, sample: Sample, kind: str) -> Sample:
-        sample.extra["poison"] = kind
         self.poison[id(sample)] = kind
+        self.poison_texts[(sample.user, sample.assistant)] = kind
         return sample
 
 
@@ -298,7 +299,6 @@ def test_poisoned_run_still_writes_exactly_1000_clean_samples(poisoned_run):
     seeds, generator, outcome = poisoned_run
     assert len(outcome.selected) == 1000
     assert not [s for s in outcome.selected if id(s) in generator.poison]
-    assert not [s for s in outcome.selected if "poison" in s.extra]
     assert sum(s.generator == "seed" for s in outcome.selected) == len(seeds)
     assert sum(s.generator == "gemini" for s in outcome.selected) >= 3 * len(seeds)  # good paraphrases survive
 
@@ -324,13 +324,15 @@ def test_rejected_file_lines_carry_reasons_counted_in_the_report(tmp_path, monke
     rows = [["R1", *PRICE_ROW], ["R2", "suggestion", FOOD.place, FOOD.question, FOOD.answer],
             ["R3", "address", WAY.place, WAY.question, WAY.answer]]
     seeds_path = write_csv(tmp_path / "s.csv", rows)
-    monkeypatch.setattr(run, "_choose_generator", lambda args, offline: PoisonGenerator())
+    generator = PoisonGenerator()
+    monkeypatch.setattr(run, "_choose_generator", lambda args, offline: generator)
     out = tmp_path / "out" / "fine_tune.jsonl"
     assert run.main(["--seeds", str(seeds_path), "--out", str(out), "--n", "6", "--quiet"]) == 0
     assert len(out.read_text(encoding="utf-8").splitlines()) == 18
     rejected = [json.loads(line) for line in out.with_name("fine_tune.rejected.jsonl").read_text(encoding="utf-8").splitlines()]
     assert rejected and all(line["reason"] for line in rejected)
-    assert {line["poison"] for line in rejected if "poison" in line} == set(EXPECTED)
+    kinds = {generator.poison_texts.get((line["user"], line["assistant"])) for line in rejected}
+    assert kinds - {None} == set(EXPECTED)
     report = json.loads(out.with_name("fine_tune.report.json").read_text(encoding="utf-8"))
     assert report["dropped"] == dict(Counter(line["reason"] for line in rejected))
     assert set(report["diversity"]) == {"distinct_1", "distinct_2", "mean_similarity_within_seed", "max_similarity_within_seed"}
