@@ -282,12 +282,14 @@ def test_concurrency_and_rpm_limits(tmp_path, monkeypatch, ten_seeds):
         point_at(monkeypatch, server)
         assert run(seeds, tmp_path / "a" / "f.jsonl", "--no-cache", "--concurrency", "3") == 0
         assert peak[0] == 3
-        started = len(server.requests)
+        before = len(server.requests)
+        began = time.monotonic()
         assert run(seeds, tmp_path / "b" / "f.jsonl", "--no-cache", "--rpm", "600") == 0
-        stamps = [r.timestamp for r in server.requests[started:]]
-    # One start every 0.1 s: the k-th request never arrives before k x 0.1 s (a busy machine can only delay it).
-    assert len(stamps) == 10
-    assert all(stamp - stamps[0] >= 0.1 * k - 0.03 for k, stamp in enumerate(stamps))
+        elapsed = time.monotonic() - began
+        calls = len(server.requests) - before
+    # One start every 0.1 s, so the 10th cannot start before 0.9 s: a lower bound a busy machine cannot break (the
+    # spacing seen at the server also carries transport jitter, so it is tested on the limiter in test_ratelimit.py).
+    assert calls == 10 and elapsed >= 0.9
 
 
 def test_killed_run_resumes_without_repeating_answered_seeds(tmp_path, monkeypatch, ten_seeds):
