@@ -122,11 +122,6 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return shared / (len(a) + len(b) - shared)
 
 
-def numbers(text: str) -> list[str]:
-    """Return the numbers in text, thousands separators removed, in order."""
-    return [m.replace(".", "").replace(",", "") for m in re.findall(r"\d+(?:[.,]\d{3})*", text)]
-
-
 # Units with and without diacritics ("2 triệu", "2 trieu"); "ngân" is not "ngan" because the text keeps its marks.
 _AMOUNT_RE = re.compile(
     r"(\d+(?:[.,]\d+)*)(?:(k)(?!\w)|\s*(nghìn|ngàn|triệu|tr|củ|tỷ|nghin|ngan|trieu|cu|ty)(?!\w))?", re.IGNORECASE

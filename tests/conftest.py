@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,8 @@ def write_csv(path: Path, rows: list[list[str]], header=("id", "intent", "place"
 def seed_file(path: Path, seeds) -> Path:
     """Write seeds back out as a seed CSV."""
     return write_csv(path, [[s.id, s.intent, s.place, s.question, s.answer] for s in seeds])
+
+
+def digit_runs(text: str) -> list[str]:
+    """Return every run of digits in text, sorted: equal lists mean no number was lost, added or changed."""
+    return sorted(re.findall(r"\d+", text))

@@ -10,7 +10,8 @@ import pytest
 
 from augment.generators.offline import OfflineGenerator, mask, question_core, rewrite_answer, unmask
 from augment.records import Seed
-from augment.text import exact_key, loose_key, numbers
+from augment.text import exact_key, loose_key
+from conftest import digit_runs
 
 PRICE = Seed("T1", "price", "Đà Lạt", "Cho mình hỏi giá vé Thung lũng Tình Yêu bao nhiêu tiền ạ?",
              "Dạ, vé vào cổng khoảng 250.000 đồng/người ạ.\nBạn cần mình gợi ý thêm gì cứ nhắn nha!")
@@ -44,8 +45,8 @@ def test_variants_keep_every_name_and_number(offline):
             user = loose_key(sample.user)
             for name in ("thung lung tinh yeu",) if seed is PRICE else ("da lat", "sa pa"):
                 assert name in user, sample.user
-            assert sorted(numbers(sample.user)) == sorted(numbers(seed.question)), sample.user
-            assert numbers(sample.assistant) == numbers(seed.answer)
+            assert digit_runs(sample.user) == digit_runs(seed.question), sample.user
+            assert digit_runs(sample.assistant) == digit_runs(seed.answer)
 
 
 def test_variants_span_registers_and_methods(offline):
