@@ -17,7 +17,7 @@ from importlib import resources
 
 from augment.facts import Destination, load_facts
 from augment.places import Mention, Scan, scan, trie_pattern
-from augment.text import fold, parse_number, strip_diacritics
+from augment.text import fold, parse_number, sentences, strip_diacritics
 
 # Claim kinds and the reason a gate reports for each.
 REASONS = {
@@ -41,11 +41,6 @@ _MODES = {
 _SUBJECT_KINDS = frozenset({"destination", "landmark", "province"})
 _CLAUSE_BREAK = r"[,;:.!?\n()\[\]\"“”]|(?<!\w)(?:thì|nhưng|còn|mà|song|tuy nhiên)(?!\w)"
 _SENTENCE_END = r"[.!?\n]"
-# A sentence ends at . ! ? after a small letter, digit or closing bracket ("TP. HCM" is a name), or at a line break.
-_LOWER = frozenset(
-    "abcdefghijklmnopqrstuvwxyzàáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ0123456789)\"”"
-)
-_BREAK_RE = re.compile(r"[.!?]\s+|\n")  # starts with a character class, so re skips ahead fast
 _WINDOW = 60  # characters read on each side of an anchor word; every claim pattern is shorter
 _OBJECT_GAP = r"\s*(?:(?:ở|tại|của)\s+)?"
 _WORD_LISTS = (
@@ -368,22 +363,6 @@ def contradiction(text: str, place: str = "") -> Finding | None:
 @lru_cache(maxsize=65536)
 def _contradiction(text: str, place: str) -> Finding | None:
     return next(_claims(text, _fallback_key(place), asserted_only=True), None)
-
-
-@lru_cache(maxsize=65536)  # every answer check splits the same answer
-def sentences(text: str) -> tuple[str, ...]:
-    """Split text into sentences at line breaks and at . ! ? after a small letter or digit ("TP. HCM" stays)."""
-    pieces, start = [], 0
-    for gap in _BREAK_RE.finditer(text):
-        at = gap.start()
-        if text[at] == "\n" or (at and text[at - 1] in _LOWER):
-            pieces.append(text[start : at if text[at] == "\n" else at + 1])
-            start = gap.end()
-        elif "\n" in gap.group(0):  # "TP.\n": not a sentence end, still a line break
-            pieces.append(text[start : at + 1])
-            start = gap.end()
-    pieces.append(text[start:])
-    return tuple(piece.strip() for piece in pieces if piece.strip())
 
 
 def _essential(text: str) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from augment.claims import contradiction, premises, sentences
+from augment.claims import contradiction, premises
 from augment.errors import InputError
 from augment.facts import load_facts
 from augment.intents import signals
@@ -24,7 +24,7 @@ from augment.places import (
     names_entity,
 )
 from augment.records import INTENTS, Sample, Seed
-from augment.text import amounts, exact_key
+from augment.text import amounts, exact_key, sentences
 
 Check = Callable[[Sample], str]
 

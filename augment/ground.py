@@ -12,6 +12,7 @@ from importlib import resources
 
 from augment.generators.offline import answer_openers, mask
 from augment.records import Sample
+from augment.text import sentences
 
 Check = Callable[[Sample], str]
 
@@ -22,7 +23,6 @@ _PRICE_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,]|\s*m\b)")
 _CLOCK_RE = re.compile(r"(?<![\d:])(?P<h>[01]?\d|2[0-3])(?P<sep>:| giờ |h)(?P<m>[0-5]\d)(?!\d)|(?<![\d:])(?P<h2>[01]?\d|2[0-3]) giờ(?!\s*\d)")
 _DISTANCE_RE = re.compile(r"(?<![\d.,])(?P<d>\d+(?:,\d)?)(?P<unit>\s*km)\b")
 _NUMBER_RE = re.compile(r"\d+")
-_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
 _OPENING_RE = re.compile(r"^Dạ(?:\s+vâng)?\s*,\s*")
 _PARTICLE_RE = re.compile(r"\s+(?:ạ|nha|nhé)(?=[.!]?$)")
 
@@ -73,10 +73,8 @@ def _substitute(text: str, mapping: dict[str, str]) -> str:
 
 
 def _sentences(answer: str) -> list[str]:
-    parts = []
-    for line in answer.splitlines():
-        parts.extend(s.strip(" -•") for s in _SENTENCE_RE.split(line) if s.strip(" -•"))
-    return parts
+    """Return the answer's sentences without list markers (the fact guard's splitter: "TP. HCM" stays whole)."""
+    return [s.strip(" -•") for s in sentences(answer) if s.strip(" -•")]
 
 
 def _context_from(sentences: list[str]) -> str:

@@ -148,3 +148,26 @@ def amounts(text: str) -> frozenset[float]:
         except ValueError:
             continue
     return frozenset(values)
+
+
+# A sentence ends at . ! ? after a small letter, digit or closing bracket ("TP. HCM" is a name), or at a line break.
+_LOWER = frozenset(
+    "abcdefghijklmnopqrstuvwxyzàáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ0123456789)\"”"
+)
+_BREAK_RE = re.compile(r"[.!?]\s+|\n")  # starts with a character class, so re skips ahead fast
+
+
+@lru_cache(maxsize=65536)  # every answer check splits the same answer
+def sentences(text: str) -> tuple[str, ...]:
+    """Split text into sentences at line breaks and at . ! ? after a small letter or digit ("TP. HCM" stays)."""
+    pieces, start = [], 0
+    for gap in _BREAK_RE.finditer(text):
+        at = gap.start()
+        if text[at] == "\n" or (at and text[at - 1] in _LOWER):
+            pieces.append(text[start : at if text[at] == "\n" else at + 1])
+            start = gap.end()
+        elif "\n" in gap.group(0):  # "TP.\n": not a sentence end, still a line break
+            pieces.append(text[start : at + 1])
+            start = gap.end()
+    pieces.append(text[start:])
+    return tuple(piece.strip() for piece in pieces if piece.strip())
