@@ -32,8 +32,19 @@ class Outcome:
     fallbacks: Counter = field(default_factory=Counter)
 
 
+def _verdict(sample: Sample, deduper: Deduper) -> str:
+    """Return why a sample is dropped, or "" to keep it; the cheaper question goes first where the answer allows."""
+    if sample.generator == "seed":  # check_seeds passed every seed before the run began
+        return deduper.duplicate(sample)
+    if sample.generator == OfflineGenerator.name:
+        # Rewrites of a checked seed by checked templates, most of them near-duplicates of a sibling: dedup first.
+        return deduper.duplicate(sample) or check_sample(sample)
+    # A generated variant faces the gates first, so a poisoned one is recorded under what is wrong with it.
+    return check_sample(sample) or deduper.duplicate(sample)
+
+
 class Pipeline:
-    """Build exactly target samples from seeds with a primary generator, topped up offline."""
+    """Build exactly target samples from seeds (which have passed check_seeds) with a primary generator, topped up offline."""
 
     def __init__(self, primary: Generator, offline: OfflineGenerator, progress: bool = True):
         self.primary = primary
@@ -95,12 +106,12 @@ class Pipeline:
         return self.primary.generate(seeds, wanted)
 
     def _admit(self, sample: Sample, pools, deduper: Deduper, outcome: Outcome) -> bool:
-        # Gates before dedup: a poisoned variant is recorded under what is wrong with it, not as a duplicate.
-        reason = check_sample(sample) or deduper.admit(sample)
+        reason = _verdict(sample, deduper)
         if reason:
             outcome.dropped[reason] += 1
             outcome.rejected.append((sample, reason))
             return False
+        deduper.remember(sample)
         pools[sample.seed.id].append(sample)
         return True
 

@@ -118,7 +118,9 @@ def test_index_rejects_bands_that_do_not_divide():
 def test_lsh_finds_every_near_duplicate_an_exhaustive_search_finds():
     generator = OfflineGenerator(random_seed=0)
     seeds = [SEED, OTHER, Seed("D3", "address", "Đà Lạt", "Chợ đêm Đà Lạt nằm ở đâu ạ?", "Dạ, ngay trung tâm ạ.")]
-    samples = [v for seed in seeds for v in generator.iter_variants(seed)][:400]
+    variants = [v for seed in seeds for v in generator.iter_variants(seed)][:200]
+    # The generator skips its own near-duplicates: greeting-only rewrites of its variants make some again.
+    samples = [s for v in variants for s in (v, Sample(v.seed, f"Xin hỏi, {v.user}", v.assistant, "gemini", "register"))]
     deduper = Deduper()
     verdicts = [deduper.admit(s) == "near-duplicate" for s in samples]
     kept: list[set[str]] = []
@@ -133,7 +135,7 @@ def test_lsh_finds_every_near_duplicate_an_exhaustive_search_finds():
             users.add(exact_key(s.user))
             kept.append(grams)
     assert verdicts == expected
-    assert sum(verdicts) > 10  # the offline templates do make near-duplicates
+    assert sum(verdicts) > 10  # the greetings do make near-duplicates
 
 
 @pytest.mark.parametrize(

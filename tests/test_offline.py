@@ -8,9 +8,10 @@ from collections import Counter
 
 import pytest
 
+from augment.dedup import is_near_duplicate
 from augment.generators.offline import OfflineGenerator, mask, question_core, rewrite_answer, unmask
 from augment.records import Seed
-from augment.text import exact_key, loose_key
+from augment.text import exact_key, loose_key, shingles
 from conftest import digit_runs
 
 PRICE = Seed("T1", "price", "Đà Lạt", "Cho mình hỏi giá vé Thung lũng Tình Yêu bao nhiêu tiền ạ?",
@@ -102,6 +103,16 @@ def test_same_random_seed_same_variants_other_seed_differs():
     assert first != other
 
 
-def test_real_seeds_each_give_at_least_twenty_variants(seeds, offline):
-    short = [seed.id for seed in seeds if len(offline.variants(seed, 20)) < 20]
-    assert not short
+def test_real_seeds_give_enough_variants_that_are_no_near_duplicates_of_each_other(seeds, offline):
+    counts = {seed.id: len(offline.variants(seed, 10)) for seed in seeds}
+    # --n 10 needs 10 per seed; the few seeds that run dry leave their shortfall to the next seed.
+    assert sum(count == 10 for count in counts.values()) >= 95
+    assert min(counts.values()) >= 5
+
+
+def test_variants_of_one_seed_are_no_near_duplicates_of_each_other(seeds, offline):
+    for seed in seeds[:20]:
+        grams = [shingles(seed.question)]
+        for variant in offline.iter_variants(seed):
+            assert not is_near_duplicate(shingles(variant.user), grams), (seed.id, variant.user)
+            grams.append(shingles(variant.user))

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from augment.dedup import is_near_duplicate
 from augment.facts import load_facts
 from augment.generators.base import Generation, Generator
 from augment.records import Sample, Seed
-from augment.text import exact_key, nfc, strip_diacritics
+from augment.text import exact_key, nfc, shingles, strip_diacritics
 
 _SLOT = "⟦{}⟧"
 _SLOT_RE = re.compile(r"⟦(\d+)⟧")
@@ -27,12 +28,11 @@ _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One rewritten user turn before it becomes a sample."""
+    """One planned user turn: a register's wrapper around one rewrite of the question core, written only if drawn."""
 
-    user: str
     register: str
-    method: str
     core: int  # which rewrite of the question core it wraps
+    wrapper: str
 
 
 @cache
@@ -102,34 +102,41 @@ class OfflineGenerator(Generator):
         return list(islice(self.iter_variants(seed), n))
 
     def iter_variants(self, seed: Seed) -> Iterator[Sample]:
-        """Yield every distinct sample the templates allow for one seed, registers interleaved."""
+        """Yield every sample the templates allow for one seed that is no near-duplicate of another, registers interleaved."""
         rng = random.Random(f"{self.random_seed}:{seed.id}")
-        seen = {exact_key(seed.question)}
-        for candidate in _interleave(self._candidates(seed, rng), rng):
-            key = exact_key(candidate.user)
-            if key in seen:
-                continue
-            seen.add(key)
-            assistant = rewrite_answer(seed.answer, candidate.register, rng)
-            yield Sample(seed, candidate.user, assistant, self.name, candidate.method, candidate.register)
-
-    def _candidates(self, seed: Seed, rng: random.Random) -> dict[str, list[Candidate]]:
         masked, slots = mask(nfc(seed.question))
-        core = question_core(masked)
-        cores = _core_variations(core, rng)
-        data = _templates()
-        by_register: dict[str, list[Candidate]] = {}
-        for offset, (register, wrappers) in enumerate(data["registers"].items()):
-            found = []
-            for index, (varied, tags) in enumerate(cores):
-                styled = _style_core(varied, register)
-                for wrapper in wrappers:
-                    text = unmask(wrapper.replace("{q}", styled), slots)
-                    method = "+".join(["register", *tags])
-                    found.append(Candidate(_finish_user(text, register), register, method, index))
-            rng.shuffle(found)
-            by_register[register] = _spread_cores(found, len(cores), offset)
-        return by_register
+        cores = _core_variations(question_core(masked), rng)
+        styled: dict[tuple[int, str], str] = {}  # each core in each register's spelling, made once
+        seen = {exact_key(seed.question)}
+        # A variant that only rewords the greeting of an earlier one teaches nothing new: those are skipped here, as
+        # the pipeline's dedup would refuse them, before an answer is written for them.
+        yielded = [shingles(seed.question)]
+        # The plan is cheap and the pipeline draws only a seed's first few dozen candidates: text is made on demand.
+        for candidate in _interleave(_plan(cores, rng), rng):
+            key = (candidate.core, candidate.register)
+            if key not in styled:
+                styled[key] = _style_core(cores[candidate.core][0], candidate.register)
+            user = _finish_user(unmask(candidate.wrapper.replace("{q}", styled[key]), slots), candidate.register)
+            if exact_key(user) in seen:
+                continue
+            seen.add(exact_key(user))
+            grams = shingles(user)
+            if is_near_duplicate(grams, yielded):
+                continue
+            yielded.append(grams)
+            assistant = rewrite_answer(seed.answer, candidate.register, rng)
+            method = "+".join(["register", *cores[candidate.core][1]])
+            yield Sample(seed, user, assistant, self.name, method, candidate.register)
+
+
+def _plan(cores: list[tuple[str, list[str]]], rng: random.Random) -> dict[str, list[Candidate]]:
+    """Return each register's candidates in the order to try them: shuffled, then spread over the cores."""
+    by_register: dict[str, list[Candidate]] = {}
+    for offset, (register, wrappers) in enumerate(_templates()["registers"].items()):
+        found = [Candidate(register, index, wrapper) for index in range(len(cores)) for wrapper in wrappers]
+        rng.shuffle(found)
+        by_register[register] = _spread_cores(found, len(cores), offset)
+    return by_register
 
 
 def _spread_cores(candidates: list[Candidate], count: int, offset: int) -> list[Candidate]:
