@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from augment.minhash import MinHashIndex
+import numpy as np
+
+from augment.minhash import MinHasher, MinHashIndex
 from augment.records import Sample
 from augment.text import exact_key, jaccard, shingles
 
@@ -24,18 +26,34 @@ def is_near_duplicate(grams: set[str], others: Iterable[set[str]], threshold: fl
     return any(jaccard(grams, other) >= threshold for other in others)
 
 
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What dedup compares of a user turn: its exact key, its syllable n-grams and their MinHash signature."""
+
+    key: str
+    grams: set[str]
+    signature: np.ndarray
+
+
+_HASHER = MinHasher(num_perm=64)
+
+
+def fingerprint_of(user: str) -> Fingerprint:
+    """Return a user turn's fingerprint: the same in any process, so worker processes can compute it."""
+    grams = shingles(user)
+    return Fingerprint(exact_key(user), grams, _HASHER.signature(grams))
+
+
 class Deduper:
     """Admit samples one at a time, refusing exact and near duplicates of those already admitted."""
 
     def __init__(self, near_threshold: float = NEAR_THRESHOLD):
         self.near_threshold = near_threshold
-        self._pairs: set[tuple[str, str]] = set()
-        self._users: set[str] = set()
-        self._shingles: dict[int, set[str]] = {}
+        self._answers: dict[str, str] = {}  # user key -> the answer admitted with it, keyed only if asked
+        self._shingles: list[set[str]] = []  # by index key
         # Candidates come from about 0.5 estimated similarity (16 bands of 4 rows); each is then checked exactly.
         self._index = MinHashIndex(num_perm=64, bands=16)
-        self._siblings: defaultdict[str, list[int]] = defaultdict(list)  # admitted keys by seed id
-        self._checked: tuple | None = None  # the last sample duplicate() found new, with its n-grams and signature
+        self._checked: tuple[str, Fingerprint] | None = None  # the last sample duplicate() found new
 
     def admit(self, sample: Sample) -> str:
         """Return "" and remember the sample if it is new, else the reason it is a duplicate."""
@@ -44,35 +62,24 @@ class Deduper:
             self.remember(sample)
         return reason
 
-    def duplicate(self, sample: Sample) -> str:
+    def duplicate(self, sample: Sample, fingerprint: Fingerprint | None = None) -> str:
         """Return the reason the sample duplicates an admitted one, or "" if it is new; remember nothing."""
-        user = exact_key(sample.user)
-        if user in self._users:  # every admitted pair's user is here, so the answer's key is needed only now
-            return "duplicate-pair" if (user, exact_key(sample.assistant)) in self._pairs else "duplicate-user"
-        grams = shingles(sample.user)
-        # Most near-duplicates are siblings, variants of one seed: a few exact checks settle them without the index.
-        if is_near_duplicate(grams, (self._shingles[key] for key in self._siblings[sample.seed.id]), self.near_threshold):
+        fingerprint = fingerprint or fingerprint_of(sample.user)
+        if fingerprint.key in self._answers:  # answers are long: keyed only when the user turns match
+            same = exact_key(self._answers[fingerprint.key]) == exact_key(sample.assistant)
+            return "duplicate-pair" if same else "duplicate-user"
+        candidates = self._index.query(fingerprint.signature, min_agreement=self.near_threshold - _AGREEMENT_MARGIN)
+        if is_near_duplicate(fingerprint.grams, (self._shingles[key] for key in candidates), self.near_threshold):
             return "near-duplicate"
-        signature = self._index.signature(grams)
-        if self._has_near_duplicate(grams, signature):
-            return "near-duplicate"
-        self._checked = (sample.user, grams, signature)
+        self._checked = (sample.user, fingerprint)
         return ""
 
     def remember(self, sample: Sample) -> None:
         """Admit a sample that duplicate() found new, so later samples are compared with it."""
         if self._checked is None or self._checked[0] != sample.user:
             raise ValueError("remember() takes the sample duplicate() last found new")
-        _, grams, signature = self._checked
+        fingerprint = self._checked[1]
         self._checked = None
-        key = len(self._shingles)
-        self._shingles[key] = grams
-        self._siblings[sample.seed.id].append(key)
-        self._index.insert(key, signature)
-        user = exact_key(sample.user)
-        self._pairs.add((user, exact_key(sample.assistant)))
-        self._users.add(user)
-
-    def _has_near_duplicate(self, grams: set[str], signature) -> bool:
-        candidates = self._index.query(signature, min_agreement=self.near_threshold - _AGREEMENT_MARGIN)
-        return any(jaccard(grams, self._shingles[key]) >= self.near_threshold for key in candidates)
+        self._index.insert(len(self._shingles), fingerprint.signature)
+        self._shingles.append(fingerprint.grams)
+        self._answers[fingerprint.key] = sample.assistant

@@ -15,21 +15,37 @@ import numpy as np
 _PRIME = np.uint64(4_294_967_291)  # largest prime below 2**32: a*h + b stays inside uint64
 
 
+class MinHasher:
+    """MinHash signatures of sets of strings, the same in every process for the same num_perm and seed."""
+
+    def __init__(self, num_perm: int = 64, seed: int = 1):
+        generator = np.random.default_rng(seed)
+        self._a = generator.integers(1, int(_PRIME), size=num_perm, dtype=np.uint64)
+        self._b = generator.integers(0, int(_PRIME), size=num_perm, dtype=np.uint64)
+        self._hashes: dict[str, int] = {}
+
+    def signature(self, items: set[str]) -> np.ndarray:
+        """Return the MinHash signature of a set of strings (crc32 is stable across processes)."""
+        known = self._hashes  # n-grams recur across turns: hash each once
+        for item in items:
+            if item not in known:
+                known[item] = zlib.crc32(item.encode("utf-8"))
+        hashes = np.array([known[item] for item in items] or [0], dtype=np.uint64)
+        return ((np.outer(hashes, self._a) + self._b) % _PRIME).min(axis=0)
+
+
 class MinHashIndex:
     """Index sets of strings by MinHash signature; query returns keys likely above the band threshold."""
 
     def __init__(self, num_perm: int = 64, bands: int = 16, seed: int = 1):
         if num_perm % bands:
             raise ValueError(f"num_perm ({num_perm}) must be a multiple of bands ({bands})")
-        generator = np.random.default_rng(seed)
-        self._a = generator.integers(1, int(_PRIME), size=num_perm, dtype=np.uint64)
-        self._b = generator.integers(0, int(_PRIME), size=num_perm, dtype=np.uint64)
+        self.hasher = MinHasher(num_perm, seed)
         self._rows = num_perm // bands
         # A band is bucketed by a random linear mix of its values: one numpy call for all bands, int dict keys.
-        self._mix = generator.integers(1, 2**63, size=self._rows, dtype=np.uint64)
+        self._mix = np.random.default_rng([seed, 1]).integers(1, 2**63, size=self._rows, dtype=np.uint64)
         # Bucket members are typed arrays, so a query gathers them into numpy without a Python loop.
         self._buckets: list[dict[int, array]] = [defaultdict(lambda: array("q")) for _ in range(bands)]
-        self._hashes: dict[str, int] = {}
         # Row k holds the low 16 bits of the signature inserted under key k, so candidates can be ranked without
         # their sets; two different values share them once in 65,536, which biases the estimate negligibly.
         self._signatures = np.zeros((1024, num_perm), dtype=np.uint16)
@@ -40,13 +56,8 @@ class MinHashIndex:
         return (1 / len(self._buckets)) ** (1 / self._rows)
 
     def signature(self, items: set[str]) -> np.ndarray:
-        """Return the MinHash signature of a set of strings (crc32 is stable across processes)."""
-        known = self._hashes  # n-grams recur across turns: hash each once
-        for item in items:
-            if item not in known:
-                known[item] = zlib.crc32(item.encode("utf-8"))
-        hashes = np.array([known[item] for item in items] or [0], dtype=np.uint64)
-        return ((np.outer(hashes, self._a) + self._b) % _PRIME).min(axis=0)
+        """Return the MinHash signature of a set of strings."""
+        return self.hasher.signature(items)
 
     def _band_keys(self, signature: np.ndarray) -> list[int]:
         return (signature.reshape(len(self._buckets), self._rows) * self._mix).sum(axis=1).tolist()

@@ -13,6 +13,7 @@ from augment.dedup import Deduper
 from augment.gates import check_sample, seed_sample
 from augment.generators.base import Generation, Generator
 from augment.generators.offline import OfflineGenerator
+from augment.prepare import PreparedVariants
 from augment.records import Sample, Seed
 from augment.select import plan_quotas, select
 
@@ -32,24 +33,14 @@ class Outcome:
     fallbacks: Counter = field(default_factory=Counter)
 
 
-def _verdict(sample: Sample, deduper: Deduper) -> str:
-    """Return why a sample is dropped, or "" to keep it; the cheaper question goes first where the answer allows."""
-    if sample.generator == "seed":  # check_seeds passed every seed before the run began
-        return deduper.duplicate(sample)
-    if sample.generator == OfflineGenerator.name:
-        # Rewrites of a checked seed by checked templates, most of them near-duplicates of a sibling: dedup first.
-        return deduper.duplicate(sample) or check_sample(sample)
-    # A generated variant faces the gates first, so a poisoned one is recorded under what is wrong with it.
-    return check_sample(sample) or deduper.duplicate(sample)
-
-
 class Pipeline:
     """Build exactly target samples from seeds (which have passed check_seeds) with a primary generator, topped up offline."""
 
-    def __init__(self, primary: Generator, offline: OfflineGenerator, progress: bool = True):
+    def __init__(self, primary: Generator, offline: OfflineGenerator, progress: bool = True, workers: int = 1):
         self.primary = primary
         self.offline = offline
         self.progress = progress
+        self.workers = workers  # processes preparing offline variants in an offline run; 1 prepares them here
 
     def run(self, seeds: Sequence[Seed], n: int, target: int) -> Outcome:
         """Generate, validate, deduplicate and select; return the selection and what was dropped."""
@@ -59,8 +50,19 @@ class Pipeline:
         self._drawn: Counter = Counter()  # offline candidates taken per seed, so a second top-up resumes
         deduper = Deduper()
         pools: dict[str, list[Sample]] = {seed.id: [] for seed in seeds}
+        # A Gemini run tops up only the variants Gemini could not give: not worth preparing ahead.
+        workers = self.workers if self.primary is self.offline else 1
+        self._prepared = PreparedVariants(self.offline, seeds, quotas, workers)
+        try:
+            self._build(seeds, n, target, quotas, pools, deduper, outcome)
+        finally:
+            self._prepared.close()
+        outcome.selected = select(pools, seeds, target)
+        return outcome
+
+    def _build(self, seeds: Sequence[Seed], n: int, target: int, quotas, pools, deduper: Deduper, outcome: Outcome) -> None:
         for seed in seeds:  # the hand-checked pairs first, so no variant can displace its own seed
-            self._admit(seed_sample(seed), pools, deduper, outcome)
+            self._admit(seed_sample(seed), "", pools, deduper, outcome)  # check_seeds has passed every seed
         wanted = variants_wanted(seeds, n, target)
         bar = tqdm(total=len(seeds), desc="seeds", unit="seed", disable=not self.progress)
         arrived: dict[str, Generation] = {}
@@ -77,8 +79,6 @@ class Pipeline:
         for seed in seeds[admitted:]:  # a generator that skipped a seed: the offline top-up covers it
             self._admit_generation(arrived.pop(seed.id, None) or Generation(seed, problem="no-response"), quotas, pools, deduper, outcome)
         self._make_up_shortfall(seeds, pools, deduper, outcome)
-        outcome.selected = select(pools, seeds, target)
-        return outcome
 
     def _make_up_shortfall(self, seeds: Sequence[Seed], pools, deduper: Deduper, outcome: Outcome) -> None:
         """Let earlier seeds make up what the last seeds could not: they have no next seed to carry it."""
@@ -92,7 +92,7 @@ class Pipeline:
 
     def _admit_generation(self, generation: Generation, quotas, pools, deduper: Deduper, outcome: Outcome) -> None:
         for sample in generation.samples:
-            self._admit(sample, pools, deduper, outcome)
+            self._admit(sample, check_sample(sample), pools, deduper, outcome)
         # A seed whose templates run dry leaves a shortfall; the next seed makes that many more, so selection can
         # rebalance without every seed over-generating.
         quota = quotas[generation.seed.id] + self._shortfall
@@ -105,8 +105,10 @@ class Pipeline:
             return (Generation(seed) for seed in seeds)
         return self.primary.generate(seeds, wanted)
 
-    def _admit(self, sample: Sample, pools, deduper: Deduper, outcome: Outcome) -> bool:
-        reason = _verdict(sample, deduper)
+    def _admit(self, sample: Sample, gates: str, pools, deduper: Deduper, outcome: Outcome, fingerprint=None) -> bool:
+        """Keep the sample unless the gates gave a reason (gates run first: a poisoned variant is recorded under
+        what is wrong with it, not as a duplicate) or it duplicates one already kept."""
+        reason = gates or deduper.duplicate(sample, fingerprint)
         if reason:
             outcome.dropped[reason] += 1
             outcome.rejected.append((sample, reason))
@@ -121,11 +123,11 @@ class Pipeline:
         if len(pool) >= quota:
             return
         added = 0
-        for sample in islice(self.offline.iter_variants(seed), self._drawn[seed.id], None):
+        for variant in islice(self._prepared.variants(seed), self._drawn[seed.id], None):
             if len(pool) >= quota:
                 break
             self._drawn[seed.id] += 1
-            sample.fallback = reason
-            added += self._admit(sample, pools, deduper, outcome)
+            variant.sample.fallback = reason
+            added += self._admit(variant.sample, variant.gates, pools, deduper, outcome, variant.fingerprint)
         if reason and added:
             outcome.fallbacks[reason] += 1

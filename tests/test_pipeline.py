@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from itertools import islice
 
 from augment.generators.offline import OfflineGenerator
 from augment.pipeline import Pipeline
+from augment.prepare import PreparedVariants, checked_variants
 from augment.records import Seed
 
 RICH = Seed("A1", "price", "Đà Lạt", "Cho mình hỏi giá vé Thung lũng Tình Yêu bao nhiêu tiền ạ?", "Dạ, vé khoảng 250.000 đồng/người ạ.")
@@ -35,3 +37,16 @@ def test_every_seed_gets_its_quota_and_every_drop_is_on_file(seeds):
     assert len(outcome.selected) == 100
     assert set(Counter(sample.seed.id for sample in outcome.selected).values()) == {10}
     assert sum(outcome.dropped.values()) == len(outcome.rejected)
+
+
+def test_variants_prepared_by_workers_match_those_made_here_beyond_what_was_prepared(seeds):
+    offline = OfflineGenerator(random_seed=3)
+    chosen = [THIN, *seeds[:5], RICH]
+    prepared = PreparedVariants(offline, chosen, {seed.id: 4 for seed in chosen}, workers=2)
+    try:
+        for seed in chosen:  # 40 each: past the 3 + margin prepared, and past the end for the thin seed
+            served = [(v.sample.user, v.sample.assistant, v.gates, v.fingerprint.key) for v in islice(prepared.variants(seed), 40)]
+            made = [(v.sample.user, v.sample.assistant, v.gates, v.fingerprint.key) for v in islice(checked_variants(offline, seed), 40)]
+            assert served == made, seed.id
+    finally:
+        prepared.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from augment.facts import load_facts
+from augment.prepare import PARALLEL_FROM, default_workers
 from augment.run import main
 from augment.text import exact_key, loose_key
 from conftest import SEEDS, digit_runs, write_csv
@@ -108,6 +109,19 @@ def test_same_seed_is_byte_identical_other_seed_differs(tmp_path, default_run):
     assert digest(other) != digest(out)
 
 
+def test_worker_processes_give_the_same_bytes(tmp_path, default_run):
+    _, out, _, _, _ = default_run
+    code, parallel = _run(tmp_path, "--n", "10", "--offline", "--workers", "2")
+    assert code == 0
+    for name in ("fine_tune.jsonl", "fine_tune.meta.jsonl", "fine_tune.report.json", "fine_tune.rejected.jsonl"):
+        assert parallel.with_name(name).read_bytes() == out.with_name(name).read_bytes(), name
+
+
+def test_workers_start_only_for_a_large_seed_file():
+    assert default_workers(PARALLEL_FROM - 1) == 1
+    assert default_workers(PARALLEL_FROM) >= 1
+
+
 def test_target_overrides_seeds_times_n(tmp_path):
     code, out = _run(tmp_path, "--n", "5", "--target", "333", "--offline")
     assert code == 0
@@ -131,6 +145,7 @@ def test_unreachable_target_says_so_and_exits_3(tmp_path, capsys):
         (["--target", "-5"], "argument --target: must be at least 1"),
         (["--bogus"], "unrecognized arguments: --bogus"),
         (["--max-fallback", "1.5"], "argument --max-fallback: must be between 0 and 1, got 1.5"),
+        (["--workers", "0"], "argument --workers: must be at least 1, got 0"),
         (["--batch", "--offline"], "--batch needs Gemini; drop --offline"),
         (["--batch", "--no-cache"], "--batch keeps the job's replies in the response cache; drop --no-cache"),
     ],

@@ -1,0 +1,103 @@
+"""Offline variants with their gate verdicts, made ahead in worker processes when the seed file is large.
+
+Generating a seed's variants and gating them depend on nothing but the seed and the random seed, so worker
+processes can do that work in parallel while the pipeline admits the seeds before them. Only dedup, which compares
+every seed with those before it, stays in the pipeline's process. The output does not depend on the worker count:
+the variants and verdicts are the same wherever they are computed, and the pipeline decides which it admits.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import islice
+
+from augment.dedup import Fingerprint, fingerprint_of
+from augment.gates import check_sample
+from augment.generators.offline import OfflineGenerator
+from augment.records import Sample, Seed
+
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """An offline variant with what the pipeline needs to decide on it, computed wherever it is cheapest."""
+
+    sample: Sample
+    gates: str  # the reason the gates drop it, "" to keep it
+    fingerprint: Fingerprint  # for dedup
+
+# Below this many seeds, starting worker processes (each imports the package) costs more than it saves.
+PARALLEL_FROM = 1000
+# Variants prepared beyond a seed's expected need, for the few that dedup refuses.
+_MARGIN = 2
+
+
+def checked_variants(generator: OfflineGenerator, seed: Seed, skip: int = 0) -> Iterator[Checked]:
+    """Yield the seed's offline variants from position skip on, each with its gate verdict and fingerprint."""
+    for sample in islice(generator.iter_variants(seed), skip, None):
+        yield Checked(sample, check_sample(sample), fingerprint_of(sample.user))
+
+
+def default_workers(seeds: int) -> int:
+    """Return one worker per usable core for a large seed file, else 1 (no worker process)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores if seeds >= PARALLEL_FROM else 1
+
+
+def _prepare_chunk(random_seed: int, wants: list[tuple[Seed, int]]) -> list[tuple[list[Checked], bool]]:
+    """Return each seed's first variants and verdicts (its quota plus what the seeds before it fell short), and
+    whether they are all the generator has."""
+    generator = OfflineGenerator(random_seed)
+    prepared, carried = [], 0
+    for seed, quota in wants:
+        wanted = quota + carried + _MARGIN
+        variants = list(islice(checked_variants(generator, seed), wanted))
+        carried = max(0, quota + carried - sum(not variant.gates for variant in variants))
+        prepared.append((variants, len(variants) < wanted))
+    return prepared
+
+
+class PreparedVariants:
+    """Serve each seed's checked offline variants: those the workers made first, then more made on demand."""
+
+    def __init__(self, generator: OfflineGenerator, seeds: Sequence[Seed], quotas: dict[str, int], workers: int):
+        self.generator = generator
+        self._ready: dict[str, tuple[list[Checked], bool]] = {}  # seed id -> variants, and whether that is all
+        self._executor: Executor | None = None
+        self._pending: Iterator[list[tuple[list[Checked], bool]]] = iter(())
+        self._order: Iterator[Seed] = iter(())
+        if workers > 1 and seeds:
+            self._start(seeds, quotas, workers)
+
+    def _start(self, seeds: Sequence[Seed], quotas: dict[str, int], workers: int) -> None:
+        # spawn, not fork: the parent may run threads (the progress bar, the Gemini client's event loop).
+        self._executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        size = max(50, len(seeds) // (8 * workers))  # enough chunks to balance the workers, few enough to be cheap
+        chunks = [[(seed, quotas[seed.id] - 1) for seed in seeds[i : i + size]] for i in range(0, len(seeds), size)]
+        self._pending = self._executor.map(_prepare_chunk, [self.generator.random_seed] * len(chunks), chunks)
+        self._order = iter(seeds)
+
+    def variants(self, seed: Seed) -> Iterator[Checked]:
+        """Yield the seed's checked variants in the generator's order, however many the caller takes."""
+        ready, exhausted = self._take(seed)
+        yield from ready
+        if not exhausted:
+            yield from checked_variants(self.generator, seed, skip=len(ready))
+
+    def _take(self, seed: Seed) -> tuple[list[Checked], bool]:
+        while seed.id not in self._ready:
+            batch = next(self._pending, None)
+            if batch is None:
+                return [], False
+            self._ready.update((next(self._order).id, prepared) for prepared in batch)  # chunks come in seed order
+        return self._ready[seed.id]
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._executor:
+            self._executor.shutdown(cancel_futures=True)
+            self._executor = None
