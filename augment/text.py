@@ -21,7 +21,6 @@ _TONE_RE = re.compile("(?:" + "|".join(_TONE_STYLE) + r")(?!\w)")
 # digits are left alone ("1000" is not "10").
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
 _NON_WORD = re.compile(r"[^\w\s]|_")
-_SPACES = re.compile(r"\s+")
 
 
 _ODD_RE = re.compile("[\u00d0\u00f0\u00a0\u200b\u200c\u200d\ufeff]")
@@ -91,8 +90,7 @@ def exact_key(text: str) -> str:
     """Return the accented comparison key: NFC, casefolded, punctuation and spacing folded."""
     text = _fix_tone_style(nfc(text).casefold())
     text = _NON_WORD.sub(" ", text)
-    text = _squeeze(text)
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(_squeeze(text).split())  # split() takes the same whitespace as \s, and is faster than a regex
 
 
 def loose_key(text: str) -> str:

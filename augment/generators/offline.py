@@ -68,11 +68,18 @@ def unmask(text: str, slots: list[str]) -> str:
     return _SLOT_RE.sub(lambda m: slots[int(m.group(1))], text)
 
 
-def question_core(question: str) -> str:
-    """Strip numbering, greetings, particles and final punctuation from a masked question."""
+@cache
+def _strip_res() -> tuple[re.Pattern, re.Pattern]:
+    """Return the patterns for a greeting before the question core and a particle after it."""
     data = _templates()
     prefix_re = re.compile(r"^(?:" + _phrase_re(data["strip_prefixes"]).pattern + r")[\s,:!.]*", re.IGNORECASE)
     suffix_re = re.compile(r"[\s,]*(?:" + _phrase_re(data["strip_suffixes"]).pattern + r")$", re.IGNORECASE)
+    return prefix_re, suffix_re
+
+
+def question_core(question: str) -> str:
+    """Strip numbering, greetings, particles and final punctuation from a masked question."""
+    prefix_re, suffix_re = _strip_res()
     core = _NUMBERING_RE.sub("", question).strip()
     previous = None
     while core != previous:
@@ -206,15 +213,24 @@ def _invert(core: str) -> list[str]:
     return results
 
 
+@cache
+def _teencode() -> tuple[re.Pattern, dict[str, str]]:
+    table = {k.casefold(): v for k, v in _templates()["teencode_map"].items()}
+    return _phrase_re(table), table
+
+
+@cache
+def _terse_drop() -> re.Pattern:
+    return _phrase_re(_templates()["terse"]["drop"])
+
+
 def _style_core(core: str, register: str) -> str:
     """Apply the register's spelling to the core: teen-code words or keyword-only."""
-    data = _templates()
     if register == "teencode":
-        table = {k.casefold(): v for k, v in data["teencode_map"].items()}
-        return _phrase_re(table).sub(lambda m: table[m.group(0).casefold()], core)
+        pattern, table = _teencode()
+        return pattern.sub(lambda m: table[m.group(0).casefold()], core)
     if register == "terse":
-        dropped = _phrase_re(data["terse"]["drop"]).sub(" ", core)
-        return re.sub(r"\s+", " ", dropped).strip(" ,")
+        return " ".join(_terse_drop().sub(" ", core).split()).strip(" ,")
     return core
 
 
