@@ -53,7 +53,7 @@ class Deduper:
         self._shingles: list[set[str]] = []  # by index key
         # Candidates come from about 0.5 estimated similarity (16 bands of 4 rows); each is then checked exactly.
         self._index = MinHashIndex(num_perm=64, bands=16)
-        self._checked: tuple[str, Fingerprint] | None = None  # the last sample duplicate() found new
+        self._checked: tuple[str, Fingerprint, list[int]] | None = None  # the last sample duplicate() found new
 
     def admit(self, sample: Sample) -> str:
         """Return "" and remember the sample if it is new, else the reason it is a duplicate."""
@@ -68,18 +68,19 @@ class Deduper:
         if fingerprint.key in self._answers:  # answers are long: keyed only when the user turns match
             same = exact_key(self._answers[fingerprint.key]) == exact_key(sample.assistant)
             return "duplicate-pair" if same else "duplicate-user"
-        candidates = self._index.query(fingerprint.signature, min_agreement=self.near_threshold - _AGREEMENT_MARGIN)
+        bands = self._index.band_keys(fingerprint.signature)
+        candidates = self._index.query(fingerprint.signature, self.near_threshold - _AGREEMENT_MARGIN, bands)
         if is_near_duplicate(fingerprint.grams, (self._shingles[key] for key in candidates), self.near_threshold):
             return "near-duplicate"
-        self._checked = (sample.user, fingerprint)
+        self._checked = (sample.user, fingerprint, bands)
         return ""
 
     def remember(self, sample: Sample) -> None:
         """Admit a sample that duplicate() found new, so later samples are compared with it."""
         if self._checked is None or self._checked[0] != sample.user:
             raise ValueError("remember() takes the sample duplicate() last found new")
-        fingerprint = self._checked[1]
+        _, fingerprint, bands = self._checked
         self._checked = None
-        self._index.insert(len(self._shingles), fingerprint.signature)
+        self._index.insert(len(self._shingles), fingerprint.signature, bands)
         self._shingles.append(fingerprint.grams)
         self._answers[fingerprint.key] = sample.assistant

@@ -44,7 +44,7 @@ def test_variants_prepared_by_workers_match_those_made_here_beyond_what_was_prep
     chosen = [THIN, *seeds[:5], RICH]
     prepared = PreparedVariants(offline, chosen, {seed.id: 4 for seed in chosen}, workers=2)
     try:
-        for seed in chosen:  # 40 each: past the 3 + margin prepared, and past the end for the thin seed
+        for seed in chosen:  # 40 each: past the 3 prepared, and past the end for the thin seed
             served = [(v.sample.user, v.sample.assistant, v.gates, v.fingerprint.key) for v in islice(prepared.variants(seed), 40)]
             made = [(v.sample.user, v.sample.assistant, v.gates, v.fingerprint.key) for v in islice(checked_variants(offline, seed), 40)]
             assert served == made, seed.id
