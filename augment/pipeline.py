@@ -123,8 +123,10 @@ class Pipeline:
         if len(pool) >= quota:
             return
         added = 0
-        for variant in islice(self._prepared.variants(seed), self._drawn[seed.id], None):
-            if len(pool) >= quota:
+        variants = islice(self._prepared.variants(seed), self._drawn[seed.id], None)
+        while len(pool) < quota:  # checked before drawing: a variant past what was prepared is made here, slowly
+            variant = next(variants, None)
+            if variant is None:
                 break
             self._drawn[seed.id] += 1
             variant.sample.fallback = reason
