@@ -16,7 +16,7 @@ from augment.dedup import is_near_duplicate
 from augment.facts import load_facts
 from augment.generators.base import Generation, Generator
 from augment.records import Sample, Seed
-from augment.text import exact_key, nfc, shingles, strip_diacritics
+from augment.text import nfc, shingles, strip_diacritics
 
 _SLOT = "⟦{}⟧"
 _SLOT_RE = re.compile(r"⟦(\d+)⟧")
@@ -24,6 +24,7 @@ _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*(?:\s?(?:k|km|m|đ|h))?\b")
 _NUMBERING_RE = re.compile(r"^\s*\d+\s*[.)]\s+")  # "1. Đà Lạt ..." -> "Đà Lạt ..."
 _OPENER_RE = re.compile(r"^Dạ(?:\s+vâng)?\s*,?\s*(?:chào bạn(?:\s+(?:ạ|nha|nhé))?\s*[!.]\s*)?")
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
+_SPACE_BEFORE_MARK_RE = re.compile(r"\s+([?,:!])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +115,8 @@ class OfflineGenerator(Generator):
         masked, slots = mask(nfc(seed.question))
         cores = _core_variations(question_core(masked), rng)
         styled: dict[tuple[int, str], str] = {}  # each core in each register's spelling, made once
-        seen = {exact_key(seed.question)}
-        # A variant that only rewords the greeting of an earlier one teaches nothing new: those are skipped here, as
-        # the pipeline's dedup would refuse them, before an answer is written for them.
+        # A variant that only rewords the greeting of an earlier one (or repeats it) teaches nothing new: those are
+        # skipped here, as the pipeline's dedup would refuse them, before an answer is written for them.
         yielded = [shingles(seed.question)]
         # The plan is cheap and the pipeline draws only a seed's first few dozen candidates: text is made on demand.
         for candidate in _interleave(_plan(cores, rng), rng):
@@ -124,9 +124,6 @@ class OfflineGenerator(Generator):
             if key not in styled:
                 styled[key] = _style_core(cores[candidate.core][0], candidate.register)
             user = _finish_user(unmask(candidate.wrapper.replace("{q}", styled[key]), slots), candidate.register)
-            if exact_key(user) in seen:
-                continue
-            seen.add(exact_key(user))
             grams = shingles(user)
             if is_near_duplicate(grams, yielded):
                 continue
@@ -236,8 +233,7 @@ def _style_core(core: str, register: str) -> str:
 
 def _finish_user(text: str, register: str) -> str:
     """Fix spacing and punctuation, then apply the register's casing and diacritics."""
-    text = re.sub(r"\s+", " ", text).strip()
-    text = re.sub(r"\s+([?,:!])", r"\1", text).replace("??", "?")
+    text = _SPACE_BEFORE_MARK_RE.sub(r"\1", " ".join(text.split())).replace("??", "?")
     if register in _templates()["lowercase_registers"]:
         text = text.lower()
         return strip_diacritics(text) if register == "nodiacritics" else text
