@@ -21,7 +21,8 @@ NEAR_THRESHOLD = 0.8
 _AGREEMENT_MARGIN = 0.2
 
 
-def is_near_duplicate(grams: set[str], others: Iterable[set[str]], threshold: float = NEAR_THRESHOLD) -> bool:
+def is_near_duplicate(grams: frozenset[str], others: Iterable[frozenset[str]],
+                      threshold: float = NEAR_THRESHOLD) -> bool:
     """Return True if the n-gram set is a near-duplicate of any of the others (exact Jaccard, no index)."""
     return any(jaccard(grams, other) >= threshold for other in others)
 
@@ -31,7 +32,7 @@ class Fingerprint:
     """What dedup compares of a user turn: its exact key, its syllable n-grams and their MinHash signature."""
 
     key: str
-    grams: set[str]
+    grams: frozenset[str]
     signature: np.ndarray
 
 
@@ -50,7 +51,7 @@ class Deduper:
     def __init__(self, near_threshold: float = NEAR_THRESHOLD):
         self.near_threshold = near_threshold
         self._answers: dict[str, str] = {}  # user key -> the answer admitted with it, keyed only if asked
-        self._shingles: list[set[str]] = []  # by index key
+        self._shingles: list[frozenset[str]] = []  # by index key
         # Candidates come from about 0.5 estimated similarity (16 bands of 4 rows); each is then checked exactly.
         self._index = MinHashIndex(num_perm=64, bands=16)
         self._checked: tuple[str, Fingerprint, list[int]] | None = None  # the last sample duplicate() found new

@@ -9,6 +9,7 @@ from __future__ import annotations
 import zlib
 from array import array
 from collections import defaultdict
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 
@@ -24,7 +25,7 @@ class MinHasher:
         self._b = generator.integers(0, int(_PRIME), size=num_perm, dtype=np.uint64)
         self._hashes: dict[str, int] = {}
 
-    def signature(self, items: set[str]) -> np.ndarray:
+    def signature(self, items: AbstractSet[str]) -> np.ndarray:
         """Return the MinHash signature of a set of strings (crc32 is stable across processes)."""
         known = self._hashes  # n-grams recur across turns: hash each once
         for item in items:
@@ -55,7 +56,7 @@ class MinHashIndex:
         """Return the similarity at which a pair becomes a candidate with probability about one half."""
         return (1 / len(self._buckets)) ** (1 / self._rows)
 
-    def signature(self, items: set[str]) -> np.ndarray:
+    def signature(self, items: AbstractSet[str]) -> np.ndarray:
         """Return the MinHash signature of a set of strings."""
         return self.hasher.signature(items)
 

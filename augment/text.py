@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff"))
@@ -20,6 +21,8 @@ _TONE_RE = re.compile("(?:" + "|".join(_TONE_STYLE) + r")(?!\w)")
 # A letter stretched three or more times ("quáaaa", "điiii"); Vietnamese never repeats a letter thrice, and
 # digits are left alone ("1000" is not "10").
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
+# A stretch always repeats one letter exactly somewhere ("quáaaa", "đẹppp"); a run like "áàạ" is not taken for one.
+_DOUBLED = re.compile(r"([^\W\d_])\1")
 _NON_WORD = re.compile(r"[^\w\s]|_")
 
 
@@ -73,6 +76,8 @@ def fold(text: str) -> str:
 
 def _squeeze(text: str) -> str:
     """Squeeze stretched letters, marked or not: "quáaaa" -> "quá", "đẹpppp" -> "đẹp"."""
+    if not _DOUBLED.search(text):  # most text has no stretched letter: skip stripping it to look for one
+        return text
     bare = strip_diacritics(text)
     if len(bare) != len(text):  # decomposition changed lengths: squeeze exact repeats only
         return _REPEATS.sub(r"\1", text)
@@ -103,16 +108,17 @@ def syllables(text: str) -> list[str]:
     return text.split()
 
 
-def shingles(text: str, size: int = 2) -> set[str]:
+@lru_cache(maxsize=1 << 16)  # the offline generator and dedup take the n-grams of the same turns
+def shingles(text: str, size: int = 2) -> frozenset[str]:
     """Return the syllable unigrams and n-grams up to size of the loose key of text."""
     tokens = syllables(loose_key(text))
     grams = set(tokens)
     for width in range(2, size + 1):
         grams.update(" ".join(tokens[i : i + width]) for i in range(len(tokens) - width + 1))
-    return grams
+    return frozenset(grams)
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
+def jaccard(a: AbstractSet[str], b: AbstractSet[str]) -> float:
     """Return the Jaccard similarity of two sets (1.0 for two empty sets)."""
     if not a and not b:
         return 1.0
