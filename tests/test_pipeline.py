@@ -39,14 +39,22 @@ def test_every_seed_gets_its_quota_and_every_drop_is_on_file(seeds):
     assert sum(outcome.dropped.values()) == len(outcome.rejected)
 
 
+def _fields(variant):
+    sample, fingerprint = variant.sample, variant.fingerprint
+    return (
+        sample.seed, sample.user, sample.assistant, sample.generator, sample.method, sample.register, variant.gates,
+        fingerprint.key, fingerprint.grams, fingerprint.signature.tolist(),
+    )
+
+
 def test_variants_prepared_by_workers_match_those_made_here_beyond_what_was_prepared(seeds):
     offline = OfflineGenerator(random_seed=3)
     chosen = [THIN, *seeds[:5], RICH]
     prepared = PreparedVariants(offline, chosen, {seed.id: 4 for seed in chosen}, workers=2)
     try:
         for seed in chosen:  # 40 each: past the 3 prepared, and past the end for the thin seed
-            served = [(v.sample.user, v.sample.assistant, v.gates, v.fingerprint.key) for v in islice(prepared.variants(seed), 40)]
-            made = [(v.sample.user, v.sample.assistant, v.gates, v.fingerprint.key) for v in islice(checked_variants(offline, seed), 40)]
+            served = [_fields(v) for v in islice(prepared.variants(seed), 40)]
+            made = [_fields(v) for v in islice(checked_variants(offline, seed), 40)]
             assert served == made, seed.id
     finally:
         prepared.close()
