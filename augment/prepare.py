@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -83,6 +85,18 @@ def _prepare_chunk(random_seed: int, wants: list[tuple[Seed, int]]) -> list[tupl
     return prepared
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Start a worker that ends itself when the pipeline's process is gone, even killed with -9 (a worker left
+    alone would wait forever to hand over its results)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 class PreparedVariants:
     """Serve each seed's checked offline variants: those the workers made first, then more made on demand."""
 
@@ -97,7 +111,9 @@ class PreparedVariants:
 
     def _start(self, seeds: Sequence[Seed], quotas: dict[str, int], workers: int) -> None:
         # spawn, not fork: the parent may run threads (the progress bar, the Gemini client's event loop).
-        self._executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        self._executor = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent, initargs=(os.getpid(),)
+        )
         size = max(50, len(seeds) // (8 * workers))  # enough chunks to balance the workers, few enough to be cheap
         chunks = [[(seed, quotas[seed.id] - 1) for seed in seeds[i : i + size]] for i in range(0, len(seeds), size)]
         self._pending = self._executor.map(_prepare_chunk, [self.generator.random_seed] * len(chunks), chunks)

@@ -6,10 +6,11 @@ import json
 import signal
 import subprocess
 import sys
+import time
 
 from augment.lock import output_lock
 from augment.run import main
-from conftest import ROOT, write_csv
+from conftest import ROOT, SEEDS, write_csv
 
 ROWS = [
     ["S1", "price", "Đà Lạt", "Giá vé thác Datanla bao nhiêu?", "Dạ, vé vào thác Datanla khoảng 50.000 đồng/người ạ."],
@@ -74,3 +75,36 @@ def test_log_file_gets_structured_lines(tmp_path):
     entries = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
     assert entries and all({"time", "level", "message"} <= set(e) for e in entries)
     assert any("wrote 20 of 20" in e["message"] for e in entries)
+
+
+def test_kill_9_during_a_parallel_run_leaves_no_worker_behind(tmp_path):
+    seeds = SEEDS  # two chunks of 50 seeds: two workers
+    out = tmp_path / "o" / "fine_tune.jsonl"
+    # A child run that stalls once its worker processes are up, and says which they are.
+    script = (
+        "import sys, time; import augment.prepare as p\n"
+        "real = p.PreparedVariants._start\n"
+        "def stall(self, *args):\n"
+        "    real(self, *args); print(*self._executor._processes, flush=True); time.sleep(60)\n"
+        "p.PreparedVariants._start = stall\n"
+        "from augment.run import main\n"
+        f"sys.exit(main(['--seeds', {str(seeds)!r}, '--out', {str(out)!r}, '--offline', '--quiet', '--workers', '2']))\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    workers = [int(pid) for pid in child.stdout.readline().split()]
+    assert workers
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=10)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    """Return True if the process exists and is not a zombie waiting for its parent."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(") ")[-1][:1] != "Z"
+    except FileNotFoundError:
+        return False
