@@ -114,7 +114,8 @@ class PreparedVariants:
         self._executor = ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent, initargs=(os.getpid(),)
         )
-        size = max(50, len(seeds) // (8 * workers))  # enough chunks to balance the workers, few enough to be cheap
+        # Small enough that the first arrives soon and the workers finish together, large enough to cost little.
+        size = max(25, len(seeds) // (32 * workers))
         chunks = [[(seed, quotas[seed.id] - 1) for seed in seeds[i : i + size]] for i in range(0, len(seeds), size)]
         self._pending = self._executor.map(_prepare_chunk, [self.generator.random_seed] * len(chunks), chunks)
         self._order = iter(seeds)

@@ -78,7 +78,7 @@ def test_log_file_gets_structured_lines(tmp_path):
 
 
 def test_kill_9_during_a_parallel_run_leaves_no_worker_behind(tmp_path):
-    seeds = SEEDS  # two chunks of 50 seeds: two workers
+    seeds = SEEDS  # four chunks of 25 seeds: both workers start
     out = tmp_path / "o" / "fine_tune.jsonl"
     # A child run that stalls once its worker processes are up, and says which they are.
     script = (
