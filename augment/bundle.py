@@ -35,26 +35,26 @@ def build_bundle(out: Path, samples: Sequence[Sample], system: str, report: dict
     """Return every data, provenance and card file; add formats, files, split and token_estimate to report."""
     splits = split_by_seed(samples, options.val_ratio, options.random_seed) if options.val_ratio > 0 else {}
     parts = {out: samples} | {split_path(out, name): part for name, part in splits.items()}
-    data: dict[Path, tuple[str, str]] = {}
+    data: dict[Path, tuple[str, bytes]] = {}
     files: dict[Path, str | bytes] = {}
     for path, part in parts.items():
-        data |= render_files(path, part, system, options.formats)
+        data |= {file: (fmt, _utf8(text)) for file, (fmt, text) in render_files(path, part, system, options.formats).items()}
         files[sibling(path, "meta.jsonl")] = jsonl(sample.meta() for sample in part)
     main = check_data(data)[format_path(out, options.formats[0])]
-    _extend_report(report, options, data, splits, main)
-    files |= {path: text for path, (_, text) in data.items()}
+    lines = {path: encoded.count(b"\n") for path, (_, encoded) in data.items()}
+    _extend_report(report, options, lines, splits, main)
+    files |= {path: encoded for path, (_, encoded) in data.items()}  # the very bytes that were validated
     card = CardInput(
         out=out, report=report, samples=samples, splits=splits, formats=options.formats,
-        files={path: (fmt, text.count("\n")) for path, (fmt, text) in data.items()},
+        files={path: (fmt, lines[path]) for path, (fmt, _) in data.items()},
         tokens=main.tokens, token_stats=main.token_stats(), seeds_path=options.seeds_path,
     )
     return files | build_card(card)
 
 
-def check_data(data: dict[Path, tuple[str, str]]) -> dict[Path, FileReport]:
-    """Validate each data file as its own format; raise RunError, before anything is written, if any fails."""
-    # surrogatepass lets a stray lone surrogate reach the validator as bad UTF-8 instead of crashing here.
-    reports = {path: validate_bytes(text.encode("utf-8", "surrogatepass"), str(path), fmt) for path, (fmt, text) in data.items()}
+def check_data(data: dict[Path, tuple[str, str | bytes]]) -> dict[Path, FileReport]:
+    """Validate each data file (text or UTF-8) as its own format; raise RunError, before anything is written, if any fails."""
+    reports = {path: validate_bytes(_utf8(text), str(path), fmt) for path, (fmt, text) in data.items()}
     errors = [problem.render(report.name) for report in reports.values() for problem in report.errors]
     warnings = [problem.render(report.name) for report in reports.values() for problem in report.warnings]
     _log_lines(logging.WARNING, warnings)
@@ -65,6 +65,11 @@ def check_data(data: dict[Path, tuple[str, str]]) -> dict[Path, FileReport]:
             "left as they were. This is a bug in augment: please report it with the lines above"
         )
     return reports
+
+
+def _utf8(text: str | bytes) -> bytes:
+    # surrogatepass lets a stray lone surrogate reach the validator as bad UTF-8 instead of crashing here.
+    return text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
 
 
 def _log_lines(level: int, lines: list[str]) -> None:
@@ -83,9 +88,9 @@ def stale_files(out: Path, written: Sequence[Path]) -> list[Path]:
     )
 
 
-def _extend_report(report: dict, options: BundleOptions, data: dict, splits: dict, main: FileReport) -> None:
+def _extend_report(report: dict, options: BundleOptions, lines: dict[Path, int], splits: dict, main: FileReport) -> None:
     report["formats"] = list(options.formats)
-    report["files"] = {path.name: text.count("\n") for path, (_, text) in data.items()}
+    report["files"] = {path.name: count for path, count in lines.items()}
     if splits:
         report["split"] = {
             "val_ratio": options.val_ratio,

@@ -83,19 +83,21 @@ def length_plot(samples: Sequence[Sample], tokens: Sequence[int]) -> bytes:
     """Return a PNG of three histograms: user and assistant turn lengths and estimated tokens per example."""
     # Imported here: matplotlib takes a while to load and only the card needs it. The Agg canvas renders without
     # a display and without touching pyplot's global backend.
+    import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    # Arrays, not lists: hist inspects a list element by element before it bins anything.
     series = [
-        ("user turn (characters)", [len(sample.user) for sample in samples]),
-        ("assistant turn (characters)", [len(sample.assistant) for sample in samples]),
-        ("tokens per example (estimate)", list(tokens)),
+        ("user turn (characters)", np.array([len(sample.user) for sample in samples])),
+        ("assistant turn (characters)", np.array([len(sample.assistant) for sample in samples])),
+        ("tokens per example (estimate)", np.array(tokens)),
     ]
     figure = Figure(figsize=(12, 3.4))  # a fixed layout: "constrained" doubles the render time
     figure.subplots_adjust(left=0.05, right=0.99, bottom=0.12, top=0.9, wspace=0.25)
     FigureCanvasAgg(figure)
     for axes, (title, values) in zip(figure.subplots(1, 3), series):
-        axes.hist(values or [0], bins=20, color="#3b7dd8", edgecolor="white")
+        axes.hist(values if len(values) else [0], bins=20, color="#3b7dd8", edgecolor="white")
         axes.set_title(title)
         axes.set_ylabel("examples")
     buffer = io.BytesIO()

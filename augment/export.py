@@ -30,9 +30,19 @@ def chat_record(sample: Sample, system: str) -> dict:
     }
 
 
+# One encoder for every line: json.dumps with a non-default option builds a new encoder on each call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def jsonl(records: Iterable[dict]) -> str:
     """Serialise records one per line, keeping Vietnamese characters as they are."""
-    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+    encode = _ENCODER.encode
+    return "".join(encode(record) + "\n" for record in records)
+
+
+def json_string(text: str) -> str:
+    """Return text as a JSON string literal, quotes included, exactly as jsonl writes it inside a record."""
+    return _ENCODER.encode(text)
 
 
 def sibling(out: Path, suffix: str) -> Path:

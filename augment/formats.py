@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from augment.export import chat_record, jsonl, sibling
-from augment.records import Sample
+from augment.export import chat_record, json_string, jsonl, sibling, user_content
+from augment.records import Sample, Seed
 
 FORMATS = ("openai", "gemini", "sharegpt")
 DEFAULT_FORMAT = "openai"
@@ -64,10 +64,34 @@ def format_path(out: Path, fmt: str) -> Path:
 
 def render_files(out: Path, samples: Sequence[Sample], system: str, formats: Sequence[str]) -> dict[Path, tuple[str, str]]:
     """Return {path: (format, JSONL text)} for each requested format, lines in sample order."""
-    return {
-        format_path(out, fmt): (fmt, jsonl(RENDERERS[fmt](sample, system) for sample in samples))
-        for fmt in formats
-    }
+    return {format_path(out, fmt): (fmt, render_lines(fmt, samples, system)) for fmt in formats}
+
+
+def render_lines(fmt: str, samples: Sequence[Sample], system: str) -> str:
+    """Return the samples as JSONL in one format: the same text as jsonl() over RENDERERS[fmt], made faster."""
+    # A renderer's record differs between samples only in the user turn and the answer (each format is derived from
+    # chat_record), and the system prompt alone is about half of every line: so the record is serialised once around
+    # two slots, and each line serialises just its two texts.
+    head, middle, tail = _line_frame(fmt, system)
+    return "".join(
+        f"{head}{json_string(user_content(sample))}{middle}{json_string(sample.assistant)}{tail}\n" for sample in samples
+    )
+
+
+# Slots for the user turn and the answer: private-use characters, which JSON writes as they are and no text holds.
+_USER_SLOT, _ANSWER_SLOT = "\ue000", "\ue001"
+
+
+def _line_frame(fmt: str, system: str) -> tuple[str, str, str]:
+    """Return a format's serialised record cut at its user turn and its answer: (before, between, after)."""
+    slotted = Sample(Seed("", "", "", "", ""), _USER_SLOT, _ANSWER_SLOT, generator="", method="")
+    line = jsonl([RENDERERS[fmt](slotted, system)]).removesuffix("\n")
+    user, answer = json_string(_USER_SLOT), json_string(_ANSWER_SLOT)
+    if line.count(user) != 1 or line.count(answer) != 1 or line.index(user) > line.index(answer):
+        raise ValueError(f"the {fmt} record does not hold the user turn and then the answer exactly once")
+    head, rest = line.split(user)
+    middle, tail = rest.split(answer)
+    return head, middle, tail
 
 
 def detect_format(record: dict) -> str | None:

@@ -7,11 +7,11 @@ import re
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
-from augment.generators.offline import answer_openers, mask
-from augment.records import Sample
+from augment.generators.offline import _locked_re, answer_openers, mask
+from augment.records import Sample, Seed
 from augment.text import sentences
 
 Check = Callable[[Sample], str]
@@ -32,17 +32,24 @@ def _data() -> dict:
     return tomllib.loads(resources.files("augment.data").joinpath("grounding.toml").read_text("utf-8"))
 
 
+@lru_cache(maxsize=1 << 16)  # the variants of a seed share a few answers, so most are scanned once
+def _figure_matches(answer: str) -> tuple[tuple[re.Match, ...], tuple[re.Match, ...], tuple[re.Match, ...]]:
+    """Return the answer's price, clock time and distance matches, in the order varied_figures draws for them."""
+    return tuple(_PRICE_RE.finditer(answer)), tuple(_CLOCK_RE.finditer(answer)), tuple(_DISTANCE_RE.finditer(answer))
+
+
 def varied_figures(answer: str, rng: random.Random) -> dict[str, str]:
     """Map each price, clock time and distance in the answer to a different plausible value."""
     data = _data()
+    prices, clocks, distances = _figure_matches(answer)
     mapping: dict[str, str] = {}
-    for match in _PRICE_RE.finditer(answer):
+    for match in prices:
         old = int(match.group(0).replace(".", ""))
         new = max(5000, round(old * rng.choice(data["price_factors"]) / 5000) * 5000)
         mapping.setdefault(match.group(0), f"{new if new != old else old + 5000:,}".replace(",", "."))
-    for match in _CLOCK_RE.finditer(answer):
+    for match in clocks:
         mapping.setdefault(match.group(0), _shift_clock(match, rng.choice(data["clock_shifts"])))
-    for match in _DISTANCE_RE.finditer(answer):
+    for match in distances:
         text = match.group("d")
         old = float(text.replace(",", "."))
         new = round(old * rng.choice(data["distance_factors"]), 1 if "," in text else 0)
@@ -67,9 +74,17 @@ def _shift_clock(match: re.Match, minutes: int) -> str:
 def _substitute(text: str, mapping: dict[str, str]) -> str:
     if not mapping:
         return text
+    pieces = list(_split_at_figures(text, tuple(sorted(mapping, key=len, reverse=True))))
+    pieces[1::2] = [mapping[figure] for figure in pieces[1::2]]
+    return "".join(pieces)
+
+
+@lru_cache(maxsize=1 << 16)  # where the figures sit depends only on the answer, not on their new values
+def _split_at_figures(text: str, olds: tuple[str, ...]) -> tuple[str, ...]:
+    """Split text around the figures, longest tried first: the text between them at even indexes, figures at odd."""
     # Whole figures only: not inside a longer number ("1.250.000", "12:30"), but a comma or full stop may follow.
-    pattern = re.compile("|".join(rf"(?<!\d)(?<!\d[.,:]){re.escape(old)}(?!\d)(?![.,:]\d)" for old in sorted(mapping, key=len, reverse=True)))
-    return pattern.sub(lambda m: mapping[m.group(0)], text)
+    pattern = "|".join(rf"(?<!\d)(?<!\d[.,:]){re.escape(old)}(?!\d)(?![.,:]\d)" for old in olds)
+    return tuple(re.split(f"({pattern})", text))
 
 
 def _sentences(answer: str) -> list[str]:
@@ -97,11 +112,16 @@ def ground_with_figures(sample: Sample, rng: random.Random) -> Sample | None:
 
 def _split_opener(text: str) -> tuple[str, str]:
     """Split text into its opener ("Dạ, chào bạn nha!", "Dạ, ") and the rest; no opener gives ("", text)."""
-    for opener in answer_openers():
+    for opener in _answer_openers():
         if text.startswith(opener):
             return opener, text[len(opener):].lstrip()
     match = _OPENING_RE.match(text)
     return (match.group(0).strip(), text[match.end():]) if match else ("", text)
+
+
+@cache
+def _answer_openers() -> tuple[str, ...]:
+    return tuple(answer_openers())  # answer_openers() gathers and sorts them on every call
 
 
 def _lead_in(answer: str) -> str:
@@ -109,8 +129,7 @@ def _lead_in(answer: str) -> str:
     opener, body = _split_opener(answer)
     if not opener or not body:
         return answer
-    masked, _ = mask(body)
-    if not masked.startswith("⟦"):  # a locked name keeps its capital
+    if not _locked_re().match(body):  # a locked name keeps its capital (the one position mask() would slot)
         body = body[:1].lower() + body[1:]
     lead = _data()["lead_in"]
     if opener.endswith(","):  # a plain "Dạ," continues the sentence
@@ -121,18 +140,26 @@ def _lead_in(answer: str) -> str:
 def ground_without_figure(sample: Sample, rng: random.Random) -> Sample:
     """Return the sample with a context that lacks the asked figure, and an answer that invents none."""
     data = _data()["no_figure"]
-    subject = _subject(sample)
-    kept = [s for s in _sentences(sample.assistant) if not _NUMBER_RE.search(s) and not _OPENING_RE.match(s)][:2]
-    context = _context_from(kept) or data["empty_context"].format(what=data["what"], subject=subject)
+    subject = _subject(sample.seed)
+    context = _figureless_context(sample.assistant, subject)
     answer = rng.choice(data["answers"]).format(what=data["what"], subject=subject)
     return replace(sample, assistant=answer, context=context, grounding="no-figure")
 
 
-def _subject(sample: Sample) -> str:
+@lru_cache(maxsize=1 << 16)  # the same for every variant of a seed that shares the answer
+def _figureless_context(answer: str, subject: str) -> str:
+    """Return up to two of the answer's sentences without a figure as context, else a line saying nothing was found."""
+    data = _data()["no_figure"]
+    kept = [s for s in _sentences(answer) if not _NUMBER_RE.search(s) and not _OPENING_RE.match(s)][:2]
+    return _context_from(kept) or data["empty_context"].format(what=data["what"], subject=subject)
+
+
+@lru_cache(maxsize=1 << 16)  # the same for every variant of a seed
+def _subject(seed: Seed) -> str:
     """Return the first landmark or place named in the seed question, else the seed's place."""
-    _, slots = mask(sample.seed.question)
+    _, slots = mask(seed.question)
     names = [slot for slot in slots if not slot[:1].isdigit()]
-    return names[0] if names else sample.seed.place
+    return names[0] if names else seed.place
 
 
 def ground(samples: Sequence[Sample], ratio: float, random_seed: int, check: Check = lambda sample: "") -> list[Sample]:

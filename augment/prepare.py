@@ -85,6 +85,13 @@ def _prepare_chunk(random_seed: int, wants: list[tuple[Seed, int]]) -> list[tupl
     return prepared
 
 
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """Return a pool of worker processes that end themselves if this process dies."""
+    # spawn, not fork: the parent may run threads (the progress bar, the Gemini client's event loop).
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),))
+
+
 def _exit_with_parent(parent: int) -> None:
     """Start a worker that ends itself when the pipeline's process is gone, even killed with -9 (a worker left
     alone would wait forever to hand over its results)."""
@@ -110,10 +117,7 @@ class PreparedVariants:
             self._start(seeds, quotas, workers)
 
     def _start(self, seeds: Sequence[Seed], quotas: dict[str, int], workers: int) -> None:
-        # spawn, not fork: the parent may run threads (the progress bar, the Gemini client's event loop).
-        self._executor = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent, initargs=(os.getpid(),)
-        )
+        self._executor = process_pool(workers)
         # Small enough that the first arrives soon and the workers finish together, large enough to cost little.
         size = max(25, len(seeds) // (32 * workers))
         chunks = [[(seed, quotas[seed.id] - 1) for seed in seeds[i : i + size]] for i in range(0, len(seeds), size)]

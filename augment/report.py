@@ -9,30 +9,30 @@ from augment.diversity import diversity
 from augment.records import Sample
 
 
-def count_by(samples: Iterable[Sample], field: str) -> dict[str, int]:
-    """Count samples by one provenance field, most common first, ties by name."""
-    return _count(sample.meta()[field] for sample in samples)
+# The provenance fields the report counts samples by, as by_intent, by_place, ...
+_COUNTED = ("intent", "place", "generator", "method", "register")
 
 
 def _count(values: Iterable[str]) -> dict[str, int]:
+    """Count values, most common first, ties by name."""
     counts = Counter(values)
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
-def build_report(selected: list[Sample], dropped: Counter, fallbacks: Counter, **run: object) -> dict:
-    """Return the run summary: settings, counts of what was written, and counts of what was dropped."""
+def build_report(selected: list[Sample], dropped: Counter, fallbacks: Counter, figures: dict | None = None, **run: object) -> dict:
+    """Return the run summary: settings, counts of what was written, and counts of what was dropped.
+
+    figures is diversity(selected) when the caller has it already.
+    """
+    metas = [sample.meta() for sample in selected]  # built once for all the counts
     return {
         **run,
         "written": len(selected),
-        "by_intent": count_by(selected, "intent"),
-        "by_place": count_by(selected, "place"),
-        "by_generator": count_by(selected, "generator"),
-        "by_method": count_by(selected, "method"),
-        "by_register": count_by(selected, "register"),
+        **{f"by_{field}": _count(meta[field] for meta in metas) for field in _COUNTED},
         "by_grounding": _count(sample.grounding or "plain" for sample in selected),
         "dropped": dict(sorted(dropped.items())),
         "fallbacks": dict(sorted(fallbacks.items())),
-        "diversity": diversity(selected),
+        "diversity": diversity(selected) if figures is None else figures,
     }
 
 

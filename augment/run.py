@@ -7,6 +7,8 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from augment.batch import BatchOptions, pending_job_note, prepare_batch, state_path
@@ -14,6 +16,7 @@ from augment.bundle import BundleOptions, build_bundle, stale_files
 from augment.card import check_card_path
 from augment.errors import BatchPending, InputError, LockedError, RunError
 from augment.estimate import dry_run_lines, offline_lines
+from augment.diversity import user_diversity, user_turns
 from augment.export import jsonl, sibling, write_atomically
 from augment.formats import DEFAULT_FORMAT, FORMATS
 from augment.cache import DEFAULT_CACHE
@@ -26,8 +29,9 @@ from augment.lock import output_lock
 from augment.logs import setup_logging
 from augment.manifest import build_manifest
 from augment.pipeline import Pipeline, variants_wanted
-from augment.prepare import PARALLEL_FROM, default_workers
+from augment.prepare import PARALLEL_FROM, default_workers, process_pool
 from augment.prompting import system_prompt
+from augment.records import Sample
 from augment.report import build_report, fallback_share, summary_lines
 from augment.seeds import load_seeds
 from augment.split import check_splittable
@@ -193,12 +197,13 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
     batch = _batch_step(args, primary, seeds, target)
     workers = args.workers or default_workers(len(seeds))
     outcome = Pipeline(primary, offline, progress=not args.quiet, workers=workers).run(seeds, args.n, target)
-    outcome.selected = ground(outcome.selected, args.grounded_ratio, args.seed, check=check_sample)
-    report = build_report(
-        outcome.selected, outcome.dropped, outcome.fallbacks,
-        target=target, seeds=len(seeds), n=args.n, random_seed=args.seed, primary=primary.name,
-        **_api_usage(primary, outcome.selected, args), **batch,
-    )
+    with _diversity_beside(outcome.selected, workers) as diversity_figures:
+        outcome.selected = ground(outcome.selected, args.grounded_ratio, args.seed, check=check_sample)
+        report = build_report(
+            outcome.selected, outcome.dropped, outcome.fallbacks, diversity_figures(),
+            target=target, seeds=len(seeds), n=args.n, random_seed=args.seed, primary=primary.name,
+            **_api_usage(primary, outcome.selected, args), **batch,
+        )
     problems = _degraded(report, args.max_fallback)
     status = EXIT_DEGRADED if problems else EXIT_OK
     manifest = build_manifest(args.seeds, _flags(args), report, time.monotonic() - started, status)
@@ -208,6 +213,23 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
     for problem in problems:
         log.warning("%s", problem)
     return status
+
+
+@contextmanager
+def _diversity_beside(samples: Sequence[Sample], workers: int) -> Iterator[Callable[[], dict | None]]:
+    """With worker processes, work out the diversity of the samples' user turns in another process while the block runs.
+
+    Yield the function that waits for the figures; without workers it returns None and the report works them out.
+    Grounding changes answers, never user turns, so the figures are the same before and after it.
+    """
+    if workers < 2:
+        yield lambda: None
+        return
+    executor = process_pool(1)
+    try:
+        yield executor.submit(user_diversity, user_turns(samples)).result
+    finally:
+        executor.shutdown(wait=False)  # the worker takes most of a second to exit: it does so while the outputs are written
 
 
 def _degraded(report: dict, max_fallback: float) -> list[str]:

@@ -11,6 +11,7 @@ import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from augment.formats import FORMATS, ROLE_NAMES, Turn, detect_format, read_turns
@@ -114,6 +115,7 @@ class FileReport:
         return lines
 
 
+@lru_cache(maxsize=4096)  # the system prompt is on every line, and the variants of a seed share answers
 def estimate_tokens(text: str) -> int:
     """Estimate the cl100k_base tokens of a text from its UTF-8 length (an estimate, not a tokenizer)."""
     return math.ceil(len(text.encode("utf-8", "surrogatepass")) / BYTES_PER_TOKEN)
@@ -214,12 +216,15 @@ class _Checker:
         """Require non-empty, valid UTF-8, NFC turns in the right order under the file's one system prompt."""
         names = ROLE_NAMES[fmt]
         for index, (role, text) in enumerate(turns, start=1):
+            problem = _text_problem(text)
+            if not problem:
+                continue
             where = f"turn {index} ({names.get(role, role)})"
-            if not text.strip():
+            if problem == "empty_turn":
                 self.add(number, "error", "empty_turn", f"{where} is empty or only whitespace")
-            elif _has_surrogate(text):
+            elif problem == "utf8":
                 self.add(number, "error", "utf8", f"{where} has an unpaired surrogate escape that is not valid UTF-8")
-            elif not unicodedata.is_normalized("NFC", text):
+            else:
                 column = _first_non_nfc(text)
                 self.add(number, "error", "not_nfc", f"{where} is not NFC-normalised (from character {column}); normalise with unicodedata.normalize('NFC', ...)")
         self.check_role_order(number, fmt, [role for role, _ in turns])
@@ -267,6 +272,18 @@ class _Checker:
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
+@lru_cache(maxsize=4096)  # the system prompt is on every line, and the variants of a seed share answers
+def _text_problem(text: str) -> str:
+    """Return the check one turn's text fails: empty_turn, utf8 or not_nfc; "" if it passes them all."""
+    if not text.strip():
+        return "empty_turn"
+    if _has_surrogate(text):
+        return "utf8"
+    if not unicodedata.is_normalized("NFC", text):
+        return "not_nfc"
+    return ""
+
+
 def _has_surrogate(text: str) -> bool:
     return _SURROGATE_RE.search(text) is not None
 
@@ -295,9 +312,9 @@ def _check_openai(record: dict, add: AddProblem) -> None:
             continue
         if "role" not in message or "content" not in message:
             add("error", "message_missing_key", f"message {index} lacks 'role' or 'content'")
-        unknown = sorted(set(message) - _OPENAI_MESSAGE_KEYS)
+        unknown = message.keys() - _OPENAI_MESSAGE_KEYS
         if unknown:
-            add("error", "message_unrecognized_key", f"message {index} has key(s) {', '.join(unknown)}")
+            add("error", "message_unrecognized_key", f"message {index} has key(s) {', '.join(sorted(unknown))}")
         if message.get("role") not in _OPENAI_ROLES:
             add("error", "unrecognized_role", f"message {index} has role {message.get('role')!r}")
         content = message.get("content")
@@ -357,9 +374,9 @@ def _check_sharegpt(record: dict, add: AddProblem) -> None:
 
 
 def _check_top_level(record: dict, fmt: str, add: AddProblem) -> None:
-    unknown = sorted(set(record) - _TOP_LEVEL_KEYS[fmt])
+    unknown = record.keys() - _TOP_LEVEL_KEYS[fmt]
     if unknown:
-        add("error", "unrecognized_top_level_key", f"key(s) {', '.join(unknown)} are not part of the {fmt} format; keep provenance in a separate file")
+        add("error", "unrecognized_top_level_key", f"key(s) {', '.join(sorted(unknown))} are not part of the {fmt} format; keep provenance in a separate file")
 
 
 def _text_parts_ok(parts: object) -> bool:
