@@ -248,6 +248,54 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
+def _answer_form(sample: Sample) -> str:
+    return "empty" if not sample.assistant.strip() else _form(sample.assistant, user=False)
+
+
+def _answer_facts(sample: Sample) -> str:
+    finding = contradiction(sample.assistant, sample.seed.place)
+    return finding.reason if finding else ""
+
+
+def _answer_places_kept(sample: Sample) -> str:
+    """check_places for the answer alone: it names no place or landmark the seed does not, and keeps the place."""
+    if sample.generator == "seed":
+        return ""
+    scope = _scope(sample.seed)
+    answer_places, answer_landmarks = _answer_places(sample.assistant)
+    if answer_places - scope.destinations:
+        return "place-drift"
+    if answer_landmarks - scope.landmarks:
+        return "added-landmark"
+    named = destinations(sample.user) | answer_places
+    if scope.place and scope.place not in named and not _names_destination(sample.assistant, scope.place):
+        return "place-lost"
+    return ""
+
+
+def _answer_numbers_kept(sample: Sample) -> str:
+    if sample.generator != "seed" and not sample.grounding and _answer_amounts(sample.assistant) != _scope(sample.seed).answer_numbers:
+        return "changed-answer-number"
+    return ""
+
+
+# The parts of CHECKS that read the answer or its context, in the same order.
+ANSWER_CHECKS: tuple[Check, ...] = (
+    _answer_form, lambda sample: _answer_language(sample.assistant), check_length, _answer_facts,
+    _answer_places_kept, _answer_numbers_kept, check_grounding,
+)
+
+
+def check_answer(sample: Sample) -> str:
+    """Return the first failing check that reads the answer or its context, or "" if it passes them all.
+
+    Enough for a sample whose user turn has passed every check and whose answer alone changed, like the grounded
+    rewrite of a kept sample: the checks of its user turn would only repeat (and in the main process, whose caches
+    are cold when worker processes made the variants, they are most of the cost).
+    """
+    return check_sample(sample, ANSWER_CHECKS)
+
+
 def check_sample(sample: Sample, checks: Sequence[Check] = CHECKS) -> str:
     """Return the first failing check's reason, or "" if the sample passes every check."""
     for check in checks:

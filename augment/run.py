@@ -20,7 +20,7 @@ from augment.diversity import user_diversity, user_turns
 from augment.export import jsonl, sibling, write_atomically
 from augment.formats import DEFAULT_FORMAT, FORMATS
 from augment.cache import DEFAULT_CACHE
-from augment.gates import check_sample, check_seeds
+from augment.gates import check_answer, check_seeds
 from augment.generators.base import Generator
 from augment.generators.gemini import DEFAULT_MODEL, GeminiGenerator, GeminiSettings, find_api_key
 from augment.generators.offline import OfflineGenerator
@@ -198,7 +198,7 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
     workers = args.workers or default_workers(len(seeds))
     outcome = Pipeline(primary, offline, progress=not args.quiet, workers=workers).run(seeds, args.n, target)
     with _diversity_beside(outcome.selected, workers) as diversity_figures:
-        outcome.selected = ground(outcome.selected, args.grounded_ratio, args.seed, check=check_sample)
+        outcome.selected = ground(outcome.selected, args.grounded_ratio, args.seed, check=check_answer)
         report = build_report(
             outcome.selected, outcome.dropped, outcome.fallbacks, diversity_figures(),
             target=target, seeds=len(seeds), n=args.n, random_seed=args.seed, primary=primary.name,

@@ -138,3 +138,33 @@ def test_substitution_leaves_the_same_digits_elsewhere_alone():
     grounded = ground_with_figures(sample, random.Random(0))
     assert "bé 5 tuổi" in grounded.assistant
     assert "cách 5 km" not in grounded.assistant and "mở 5 giờ" not in grounded.assistant
+
+
+def test_checking_the_answer_alone_grounds_exactly_as_checking_everything(seeds, offline):
+    from augment.gates import check_answer, check_sample
+
+    kept = [v for s in seeds for v in offline.variants(s, 9) if not check_sample(v)]
+    assert ground(kept, 0.3, 5, check=check_answer) == ground(kept, 0.3, 5, check=check_sample)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda answer: "Dạ, Đà Lạt có biển rất đẹp, tắm biển thoải mái ạ. " + answer[3:],  # a foundational error
+        lambda answer: answer + " Bạn ghé thêm Phú Quốc nhé.",  # another destination
+        lambda answer: "Sure, the ticket costs about 60,000 dong, see you there.",  # English
+        lambda answer: answer + " ```json",  # markup
+        lambda answer: answer[: len(answer) // 4],  # too short
+        lambda answer: "",  # empty
+    ],
+)
+def test_checking_the_answer_alone_catches_what_checking_everything_catches(seeds, offline, change):
+    from dataclasses import replace
+
+    from augment.gates import check_answer, check_sample
+
+    dalat = [s for s in seeds if s.place == "Đà Lạt"][:10]
+    for variant in (v for s in dalat for v in offline.variants(s, 3) if not check_sample(v)):
+        changed = replace(variant, assistant=change(variant.assistant))
+        assert check_sample(changed), changed.assistant
+        assert check_answer(changed) == check_sample(changed), changed.assistant
