@@ -114,7 +114,7 @@ def shingles(text: str, size: int = 2) -> frozenset[str]:
     tokens = syllables(loose_key(text))
     grams = set(tokens)
     for width in range(2, size + 1):
-        grams.update(" ".join(tokens[i : i + width]) for i in range(len(tokens) - width + 1))
+        grams.update(map(" ".join, zip(*(tokens[i:] for i in range(width)))))  # the n-grams, joined in C
     return frozenset(grams)
 
 
