@@ -110,6 +110,7 @@ class PreparedVariants:
     def __init__(self, generator: OfflineGenerator, seeds: Sequence[Seed], quotas: dict[str, int], workers: int):
         self.generator = generator
         self._ready: dict[str, tuple[list[Checked], bool]] = {}  # seed id -> variants, and whether that is all
+        self._made: dict[str, tuple[list[Checked], Iterator[Checked]]] = {}  # seed id -> made here, and the rest
         self._executor: Executor | None = None
         self._pending: Iterator[list[tuple[list[Packed], bool]]] = iter(())
         self._order: Iterator[Seed] = iter(())
@@ -128,8 +129,15 @@ class PreparedVariants:
         """Yield the seed's checked variants in the generator's order, however many the caller takes."""
         ready, exhausted = self._take(seed)
         yield from ready
-        if not exhausted:
-            yield from checked_variants(self.generator, seed, skip=len(ready))
+        if exhausted:
+            return
+        # Variants made here are kept, and so is the generator making them: a seed asked again (a later shortfall,
+        # the final make-up pass) resumes where it stopped instead of making every variant again.
+        made, more = self._made.setdefault(seed.id, ([], checked_variants(self.generator, seed, skip=len(ready))))
+        yield from made
+        for variant in more:
+            made.append(variant)
+            yield variant
 
     def _take(self, seed: Seed) -> tuple[list[Checked], bool]:
         while seed.id not in self._ready:
