@@ -12,8 +12,9 @@ import multiprocessing
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 
@@ -71,14 +72,13 @@ def _unpack(packed: Packed, seed: Seed, generator: str) -> Checked:
     return Checked(Sample(seed, user, assistant, generator, method, register), gates, fingerprint)
 
 
-def _prepare_chunk(random_seed: int, wants: list[tuple[Seed, int]]) -> list[tuple[list[Packed], bool]]:
-    """Return each seed's first variants and verdicts (its quota plus what the seeds before it fell short), and
-    whether they are all the generator has."""
+def _prepare_chunk(random_seed: int, wants: list[tuple[Seed, int]], margin: int) -> list[tuple[list[Packed], bool]]:
+    """Return each seed's first variants and verdicts (its quota, what the seeds before it fell short, and margin
+    more), and whether they are all the generator has."""
     generator = OfflineGenerator(random_seed)
     prepared, carried = [], 0
     for seed, quota in wants:
-        # No margin: dedup refuses about one variant in a thousand, and the pipeline makes that one itself.
-        wanted = quota + carried
+        wanted = quota + carried + margin
         variants = list(islice(checked_variants(generator, seed), wanted))
         carried = max(0, quota + carried - sum(not variant.gates for variant in variants))
         prepared.append(([_pack(variant) for variant in variants], len(variants) < wanted))
@@ -112,8 +112,10 @@ class PreparedVariants:
         self._ready: dict[str, tuple[list[Checked], bool]] = {}  # seed id -> variants, and whether that is all
         self._made: dict[str, tuple[list[Checked], Iterator[Checked]]] = {}  # seed id -> made here, and the rest
         self._executor: Executor | None = None
-        self._pending: Iterator[list[tuple[list[Packed], bool]]] = iter(())
+        self._chunks: Iterator[list[tuple[Seed, int]]] = iter(())
+        self._pending: deque[Future] = deque()  # chunks being prepared, in seed order
         self._order: Iterator[Seed] = iter(())
+        self._extra = 0  # variants this process had to make for seeds whose prepared ones ran out
         if workers > 1 and seeds:
             self._start(seeds, quotas, workers)
 
@@ -121,9 +123,19 @@ class PreparedVariants:
         self._executor = process_pool(workers)
         # Small enough that the first arrives soon and the workers finish together, large enough to cost little.
         size = max(25, len(seeds) // (32 * workers))
-        chunks = [[(seed, quotas[seed.id] - 1) for seed in seeds[i : i + size]] for i in range(0, len(seeds), size)]
-        self._pending = self._executor.map(_prepare_chunk, [self.generator.random_seed] * len(chunks), chunks)
+        self._chunks = iter([[(seed, quotas[seed.id] - 1) for seed in seeds[i : i + size]] for i in range(0, len(seeds), size)])
         self._order = iter(seeds)
+        for _ in range(2 * workers):  # one chunk each to work on, one each waiting
+            self._submit()
+
+    def _submit(self) -> None:
+        """Send the next chunk, asking for as many extra variants per seed as this process has had to make so far."""
+        # Dedup refusing a few variants (near-duplicates of other seeds') is what empties a seed's prepared list; how
+        # often depends on the seed file, so the margin follows what the run has seen. The output does not depend on it.
+        chunk = next(self._chunks, None)
+        if chunk is not None:
+            margin = round(self._extra / len(self._ready)) if self._ready else 0
+            self._pending.append(self._executor.submit(_prepare_chunk, self.generator.random_seed, chunk, margin))
 
     def variants(self, seed: Seed) -> Iterator[Checked]:
         """Yield the seed's checked variants in the generator's order, however many the caller takes."""
@@ -137,13 +149,15 @@ class PreparedVariants:
         yield from made
         for variant in more:
             made.append(variant)
+            self._extra += 1
             yield variant
 
     def _take(self, seed: Seed) -> tuple[list[Checked], bool]:
         while seed.id not in self._ready:
-            batch = next(self._pending, None)
-            if batch is None:
+            if not self._pending:
                 return [], False
+            batch = self._pending.popleft().result()
+            self._submit()
             for packed, exhausted in batch:  # chunks come in seed order
                 seed_of = next(self._order)
                 self._ready[seed_of.id] = [_unpack(p, seed_of, self.generator.name) for p in packed], exhausted
