@@ -21,8 +21,7 @@ NEAR_THRESHOLD = 0.8
 _AGREEMENT_MARGIN = 0.2
 
 
-def is_near_duplicate(grams: frozenset[str], others: Iterable[frozenset[str]],
-                      threshold: float = NEAR_THRESHOLD) -> bool:
+def is_near_duplicate(grams: frozenset[str], others: Iterable[frozenset[str]], threshold: float = NEAR_THRESHOLD) -> bool:
     """Return True if the n-gram set is a near-duplicate of any of the others (exact Jaccard, no index)."""
     return any(jaccard(grams, other) >= threshold for other in others)
 

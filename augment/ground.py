@@ -10,7 +10,7 @@ from dataclasses import replace
 from functools import cache, lru_cache
 from importlib import resources
 
-from augment.generators.offline import _locked_re, answer_openers, mask
+from augment.generators.offline import answer_openers, mask, starts_with_locked
 from augment.records import Sample, Seed
 from augment.text import sentences
 
@@ -129,7 +129,7 @@ def _lead_in(answer: str) -> str:
     opener, body = _split_opener(answer)
     if not opener or not body:
         return answer
-    if not _locked_re().match(body):  # a locked name keeps its capital (the one position mask() would slot)
+    if not starts_with_locked(body):  # a locked name keeps its capital (the one position mask() would slot)
         body = body[:1].lower() + body[1:]
     lead = _data()["lead_in"]
     if opener.endswith(","):  # a plain "Dạ," continues the sentence

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
-from augment.dedup import Deduper
+from augment.dedup import Deduper, Fingerprint
 from augment.gates import check_sample, seed_sample
 from augment.generators.base import Generation, Generator
 from augment.generators.offline import OfflineGenerator
@@ -34,7 +34,7 @@ class Outcome:
 
 
 class Pipeline:
-    """Build exactly target samples from seeds (which have passed check_seeds) with a primary generator, topped up offline."""
+    """Build exactly target samples from checked seeds with a primary generator, topped up offline."""
 
     def __init__(self, primary: Generator, offline: OfflineGenerator, progress: bool = True, workers: int = 1):
         self.primary = primary
@@ -105,9 +105,9 @@ class Pipeline:
             return (Generation(seed) for seed in seeds)
         return self.primary.generate(seeds, wanted)
 
-    def _admit(self, sample: Sample, gates: str, pools, deduper: Deduper, outcome: Outcome, fingerprint=None) -> bool:
-        """Keep the sample unless the gates gave a reason (gates run first: a poisoned variant is recorded under
-        what is wrong with it, not as a duplicate) or it duplicates one already kept."""
+    def _admit(self, sample: Sample, gates: str, pools, deduper: Deduper, outcome: Outcome, fingerprint: Fingerprint | None = None) -> bool:
+        """Keep the sample unless its gates verdict is a reason or it duplicates one already kept."""
+        # Gates before dedup: a poisoned variant is recorded under what is wrong with it, not as a duplicate.
         reason = gates or deduper.duplicate(sample, fingerprint)
         if reason:
             outcome.dropped[reason] += 1

@@ -25,6 +25,8 @@ from augment.gates import check_sample
 from augment.generators.offline import OfflineGenerator
 from augment.records import Sample, Seed
 
+# Below this many seeds, starting worker processes (each imports the package) costs more than it saves.
+PARALLEL_FROM = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +36,6 @@ class Checked:
     sample: Sample
     gates: str  # the reason the gates drop it, "" to keep it
     fingerprint: Fingerprint  # for dedup
-
-# Below this many seeds, starting worker processes (each imports the package) costs more than it saves.
-PARALLEL_FROM = 1000
 
 
 def checked_variants(generator: OfflineGenerator, seed: Seed, skip: int = 0) -> Iterator[Checked]:

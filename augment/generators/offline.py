@@ -64,6 +64,11 @@ def mask(text: str) -> tuple[str, list[str]]:
     return _locked_re().sub(keep, text), slots
 
 
+def starts_with_locked(text: str) -> bool:
+    """Return True if text begins with a locked name or number, which mask() would put in a slot."""
+    return _locked_re().match(text) is not None
+
+
 def unmask(text: str, slots: list[str]) -> str:
     """Put the locked names and numbers back."""
     return _SLOT_RE.sub(lambda m: slots[int(m.group(1))], text)
