@@ -273,26 +273,28 @@ def _answer_places_kept(sample: Sample) -> str:
     return ""
 
 
+def _answer_language_kept(sample: Sample) -> str:
+    return _answer_language(sample.assistant)
+
+
 def _answer_numbers_kept(sample: Sample) -> str:
-    if sample.generator != "seed" and not sample.grounding and _answer_amounts(sample.assistant) != _scope(sample.seed).answer_numbers:
-        return "changed-answer-number"
-    return ""
+    if sample.generator == "seed" or sample.grounding:
+        return ""
+    return "changed-answer-number" if _answer_amounts(sample.assistant) != _scope(sample.seed).answer_numbers else ""
 
 
 # The parts of CHECKS that read the answer or its context, in the same order.
 ANSWER_CHECKS: tuple[Check, ...] = (
-    _answer_form, lambda sample: _answer_language(sample.assistant), check_length, _answer_facts,
+    _answer_form, _answer_language_kept, check_length, _answer_facts,
     _answer_places_kept, _answer_numbers_kept, check_grounding,
 )
 
 
 def check_answer(sample: Sample) -> str:
-    """Return the first failing check that reads the answer or its context, or "" if it passes them all.
-
-    Enough for a sample whose user turn has passed every check and whose answer alone changed, like the grounded
-    rewrite of a kept sample: the checks of its user turn would only repeat (and in the main process, whose caches
-    are cold when worker processes made the variants, they are most of the cost).
-    """
+    """Return the first failing check that reads the answer or its context, or "" if it passes them all."""
+    # Enough for a sample whose user turn has passed every check and whose answer alone changed, like the grounded
+    # rewrite of a kept sample: the user turn's checks would only repeat, and in the main process, whose caches are
+    # cold when worker processes made the variants, they are most of the cost.
     return check_sample(sample, ANSWER_CHECKS)
 
 

@@ -217,11 +217,9 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
 
 @contextmanager
 def _diversity_beside(samples: Sequence[Sample], workers: int) -> Iterator[Callable[[], dict | None]]:
-    """With worker processes, work out the diversity of the samples' user turns in another process while the block runs.
-
-    Yield the function that waits for the figures; without workers it returns None and the report works them out.
-    Grounding changes answers, never user turns, so the figures are the same before and after it.
-    """
+    """Yield a function returning the user turns' diversity, worked out in another process when there are workers."""
+    # Without workers the function returns None and the report works the figures out. Grounding changes answers,
+    # never user turns, so the figures are the same before and after it.
     if workers < 2:
         yield lambda: None
         return
