@@ -72,8 +72,8 @@ def _unpack(packed: Packed, seed: Seed, generator: str) -> Checked:
 
 
 def _prepare_chunk(random_seed: int, wants: list[tuple[Seed, int]], margin: int) -> list[tuple[list[Packed], bool]]:
-    """Return each seed's first variants and verdicts (its quota, what the seeds before it fell short, and margin
-    more), and whether they are all the generator has."""
+    """Return each seed's first checked variants, packed, and whether they are all the generator has."""
+    # As many as the seed's quota, what the seeds before it in the chunk fell short, and margin more.
     generator = OfflineGenerator(random_seed)
     prepared, carried = [], 0
     for seed, quota in wants:

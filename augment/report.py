@@ -20,10 +20,7 @@ def _count(values: Iterable[str]) -> dict[str, int]:
 
 
 def build_report(selected: list[Sample], dropped: Counter, fallbacks: Counter, figures: dict | None = None, **run: object) -> dict:
-    """Return the run summary: settings, counts of what was written, and counts of what was dropped.
-
-    figures is diversity(selected) when the caller has it already.
-    """
+    """Return the run summary: settings, counts of what was written and dropped (figures: diversity, if known)."""
     metas = [sample.meta() for sample in selected]  # built once for all the counts
     return {
         **run,
