@@ -64,7 +64,7 @@ def check_form(sample: Sample) -> str:
     """Drop empty turns, leftover JSON, markdown or labels, and talk about being an AI or about the prompt."""
     if not exact_key(sample.user) or not sample.assistant.strip():
         return "empty"
-    return _form(sample.user, user=True) or _form(sample.assistant, user=False)
+    return _form(sample.user, user=True) or _answer_form(sample)
 
 
 @lru_cache(maxsize=65536)

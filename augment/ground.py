@@ -112,16 +112,11 @@ def ground_with_figures(sample: Sample, rng: random.Random) -> Sample | None:
 
 def _split_opener(text: str) -> tuple[str, str]:
     """Split text into its opener ("Dạ, chào bạn nha!", "Dạ, ") and the rest; no opener gives ("", text)."""
-    for opener in _answer_openers():
+    for opener in answer_openers():
         if text.startswith(opener):
             return opener, text[len(opener):].lstrip()
     match = _OPENING_RE.match(text)
     return (match.group(0).strip(), text[match.end():]) if match else ("", text)
-
-
-@cache
-def _answer_openers() -> tuple[str, ...]:
-    return tuple(answer_openers())  # answer_openers() gathers and sorts them on every call
 
 
 def _lead_in(answer: str) -> str:

@@ -256,10 +256,11 @@ def _interleave(by_register: dict[str, list[Candidate]], rng: random.Random) -> 
                 yield queue.pop(0)
 
 
-def answer_openers() -> list[str]:
+@cache
+def answer_openers() -> tuple[str, ...]:
     """Return every opener the offline generator may put before an answer, longest first."""
     openers = {opener for options in _templates()["openers"].values() for opener in options if opener}
-    return sorted(openers, key=len, reverse=True)
+    return tuple(sorted(openers, key=len, reverse=True))
 
 
 def rewrite_answer(answer: str, register: str, rng: random.Random) -> str:
