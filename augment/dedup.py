@@ -38,9 +38,9 @@ class Fingerprint:
 _HASHER = MinHasher(num_perm=64)
 
 
-def fingerprint_of(user: str) -> Fingerprint:
-    """Return a user turn's fingerprint: the same in any process, so worker processes can compute it."""
-    grams = shingles(user)
+def fingerprint_of(user: str, grams: frozenset[str] | None = None) -> Fingerprint:
+    """Return a user turn's fingerprint, the same in any process; grams, if known, must be its shingles()."""
+    grams = shingles(user) if grams is None else grams
     return Fingerprint(exact_key(user), grams, _HASHER.signature(grams))
 
 
@@ -75,8 +75,8 @@ class Deduper:
         self._checked = (sample.user, fingerprint, bands)
         return ""
 
-    def remember(self, sample: Sample) -> None:
-        """Admit a sample that duplicate() found new, so later samples are compared with it."""
+    def remember(self, sample: Sample) -> Fingerprint:
+        """Admit a sample that duplicate() found new, so later samples are compared with it; return its fingerprint."""
         if self._checked is None or self._checked[0] != sample.user:
             raise ValueError("remember() takes the sample duplicate() last found new")
         _, fingerprint, bands = self._checked
@@ -84,3 +84,4 @@ class Deduper:
         self._index.insert(len(self._shingles), fingerprint.signature, bands)
         self._shingles.append(fingerprint.grams)
         self._answers[fingerprint.key] = sample.assistant
+        return fingerprint

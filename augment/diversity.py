@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import combinations
 
+from augment.dedup import Fingerprint
 from augment.records import Sample
 from augment.text import exact_key, jaccard, shingles
-
-UserTurn = tuple[str, str]  # (seed id, user turn)
 
 
 def distinct_n(texts: Iterable[str], n: int) -> float:
@@ -30,15 +29,15 @@ def _distinct(token_lists: Iterable[list[str]], n: int) -> float:
 
 def within_seed_similarity(samples: Sequence[Sample]) -> tuple[float, float]:
     """Return the mean and the highest pairwise similarity of user turns that share a seed."""
-    return _within_seed(user_turns(samples))
+    return _within_seed((seed_id, grams) for seed_id, _, grams in _turns(samples, {}))
 
 
-def _within_seed(turns: Iterable[UserTurn]) -> tuple[float, float]:
+def _within_seed(turns: Iterable[tuple[str, AbstractSet[str]]]) -> tuple[float, float]:
     # The similarity dedup uses (Jaccard of unaccented syllable 1-2-grams); the mean is taken per seed first, so
     # seeds with more samples do not weigh more.
     by_seed: dict[str, list[AbstractSet[str]]] = defaultdict(list)
-    for seed_id, user in turns:
-        by_seed[seed_id].append(shingles(user))
+    for seed_id, grams in turns:
+        by_seed[seed_id].append(grams)
     means, highest = [], 0.0
     for grams in by_seed.values():
         scores = [jaccard(a, b) for a, b in combinations(grams, 2)]
@@ -48,15 +47,11 @@ def _within_seed(turns: Iterable[UserTurn]) -> tuple[float, float]:
     return (sum(means) / len(means) if means else 0.0), highest
 
 
-def diversity(samples: Sequence[Sample]) -> dict[str, float]:
-    """Return the diversity figures of the user turns for the run report."""
-    return user_diversity(user_turns(samples))
-
-
-def user_diversity(turns: Sequence[UserTurn]) -> dict[str, float]:
-    """Return diversity() of user turns given as (seed id, text): plain data, cheap to hand to another process."""
-    tokens = [exact_key(user).split() for _, user in turns]  # split once for both n
-    mean, highest = _within_seed(turns)
+def diversity(samples: Sequence[Sample], fingerprints: Mapping[str, Fingerprint] | None = None) -> dict[str, float]:
+    """Return the diversity figures of the user turns for the run report; fingerprints saves keying known turns again."""
+    turns = _turns(samples, fingerprints or {})
+    tokens = [key.split() for _, key, _ in turns]  # split once for both n
+    mean, highest = _within_seed((seed_id, grams) for seed_id, _, grams in turns)
     return {
         "distinct_1": round(_distinct(tokens, 1), 4),
         "distinct_2": round(_distinct(tokens, 2), 4),
@@ -65,6 +60,11 @@ def user_diversity(turns: Sequence[UserTurn]) -> dict[str, float]:
     }
 
 
-def user_turns(samples: Sequence[Sample]) -> list[UserTurn]:
-    """Return the samples' user turns as user_diversity takes them."""
-    return [(sample.seed.id, sample.user) for sample in samples]
+def _turns(samples: Sequence[Sample], fingerprints: Mapping[str, Fingerprint]) -> list[tuple[str, str, frozenset[str]]]:
+    """Return each sample's seed id with its user turn's exact key and n-grams, taken from fingerprints where known."""
+    turns = []
+    for sample in samples:
+        known = fingerprints.get(sample.user)
+        key, grams = (known.key, known.grams) if known else (exact_key(sample.user), shingles(sample.user))
+        turns.append((sample.seed.id, key, grams))
+    return turns

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
@@ -51,14 +51,15 @@ class Facts:
     unsafe_unaccented: frozenset[str] = frozenset()
     provinces: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (province since 2025-07, its former provinces)
     province_aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    _by_name: dict[str, Destination] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def by_name(self, name: str) -> Destination | None:
         """Return the destination with this name (any spelling), or None."""
-        wanted = strip_diacritics(name).casefold()
-        for destination in self.destinations:
-            if any(strip_diacritics(n).casefold() == wanted for n in destination.names):
-                return destination
-        return None
+        if not self._by_name:  # filled on first use; a name two destinations share goes to the first, as listed
+            for destination in self.destinations:
+                for spelling in destination.names:
+                    self._by_name.setdefault(strip_diacritics(spelling).casefold(), destination)
+        return self._by_name.get(strip_diacritics(name).casefold())
 
     def by_key(self, key: str) -> Destination | None:
         """Return the destination with this key, or None."""

@@ -204,8 +204,13 @@ def check_places(sample: Sample) -> str:
 
 def _answer_places(answer: str) -> tuple[frozenset[str], frozenset[str]]:
     """Return the destinations and landmarks an answer names, found per sentence (no name spans two)."""
-    parts = sentences(answer)
-    return frozenset().union(*map(destinations, parts)), frozenset().union(*map(landmarks, parts))
+    places, names = zip(*map(_sentence_places, sentences(answer) or [""]))
+    return frozenset().union(*places), frozenset().union(*names)
+
+
+@lru_cache(maxsize=65536)  # answers of one seed share most sentences
+def _sentence_places(sentence: str) -> tuple[frozenset[str], frozenset[str]]:
+    return destinations(sentence), landmarks(sentence)
 
 
 def check_fidelity(sample: Sample) -> str:
@@ -267,8 +272,9 @@ def _answer_places_kept(sample: Sample) -> str:
         return "place-drift"
     if answer_landmarks - scope.landmarks:
         return "added-landmark"
-    named = destinations(sample.user) | answer_places
-    if scope.place and scope.place not in named and not _names_destination(sample.assistant, scope.place):
+    # The user turn is scanned only if the answer does not name the place: in the main process its scan is not cached.
+    lost = scope.place and scope.place not in answer_places and scope.place not in destinations(sample.user)
+    if lost and not _names_destination(sample.assistant, scope.place):
         return "place-lost"
     return ""
 

@@ -31,6 +31,7 @@ class Outcome:
     rejected: list[tuple[Sample, str]] = field(default_factory=list)
     dropped: Counter = field(default_factory=Counter)
     fallbacks: Counter = field(default_factory=Counter)
+    fingerprints: dict[str, Fingerprint] = field(default_factory=dict)  # user turn -> its fingerprint, for each kept
 
 
 class Pipeline:
@@ -113,7 +114,7 @@ class Pipeline:
             outcome.dropped[reason] += 1
             outcome.rejected.append((sample, reason))
             return False
-        deduper.remember(sample)
+        outcome.fingerprints[sample.user] = deduper.remember(sample)
         pools[sample.seed.id].append(sample)
         return True
 

@@ -40,8 +40,8 @@ class Checked:
 
 def checked_variants(generator: OfflineGenerator, seed: Seed, skip: int = 0) -> Iterator[Checked]:
     """Yield the seed's offline variants from position skip on, each with its gate verdict and fingerprint."""
-    for sample in islice(generator.iter_variants(seed), skip, None):
-        yield Checked(sample, check_sample(sample), fingerprint_of(sample.user))
+    for sample, grams in islice(generator.iter_variants_with_grams(seed), skip, None):
+        yield Checked(sample, check_sample(sample), fingerprint_of(sample.user, grams))
 
 
 def default_workers(seeds: int) -> int:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
+from augment.dedup import Fingerprint
 from augment.diversity import diversity
 from augment.records import Sample
 
@@ -19,8 +20,10 @@ def _count(values: Iterable[str]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
-def build_report(selected: list[Sample], dropped: Counter, fallbacks: Counter, figures: dict | None = None, **run: object) -> dict:
-    """Return the run summary: settings, counts of what was written and dropped (figures: diversity, if known)."""
+def build_report(
+    selected: list[Sample], dropped: Counter, fallbacks: Counter, fingerprints: Mapping[str, Fingerprint] | None = None, **run: object
+) -> dict:
+    """Return the run summary: settings, counts of what was written and dropped (fingerprints: of the user turns, if known)."""
     metas = [sample.meta() for sample in selected]  # built once for all the counts
     return {
         **run,
@@ -29,7 +32,7 @@ def build_report(selected: list[Sample], dropped: Counter, fallbacks: Counter, f
         "by_grounding": _count(sample.grounding or "plain" for sample in selected),
         "dropped": dict(sorted(dropped.items())),
         "fallbacks": dict(sorted(fallbacks.items())),
-        "diversity": diversity(selected) if figures is None else figures,
+        "diversity": diversity(selected, fingerprints),
     }
 
 

@@ -7,8 +7,6 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 
 from augment.batch import BatchOptions, pending_job_note, prepare_batch, state_path
@@ -16,7 +14,6 @@ from augment.bundle import BundleOptions, build_bundle, stale_files
 from augment.card import check_card_path
 from augment.errors import BatchPending, InputError, LockedError, RunError
 from augment.estimate import dry_run_lines, offline_lines
-from augment.diversity import user_diversity, user_turns
 from augment.export import jsonl, sibling, write_atomically
 from augment.formats import DEFAULT_FORMAT, FORMATS
 from augment.cache import DEFAULT_CACHE
@@ -29,9 +26,8 @@ from augment.lock import output_lock
 from augment.logs import setup_logging
 from augment.manifest import build_manifest
 from augment.pipeline import Pipeline, variants_wanted
-from augment.prepare import PARALLEL_FROM, default_workers, process_pool
+from augment.prepare import PARALLEL_FROM, default_workers
 from augment.prompting import system_prompt
-from augment.records import Sample
 from augment.report import build_report, fallback_share, summary_lines
 from augment.seeds import load_seeds
 from augment.split import check_splittable
@@ -197,13 +193,12 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
     batch = _batch_step(args, primary, seeds, target)
     workers = args.workers or default_workers(len(seeds))
     outcome = Pipeline(primary, offline, progress=not args.quiet, workers=workers).run(seeds, args.n, target)
-    with _diversity_beside(outcome.selected, workers) as diversity_figures:
-        outcome.selected = ground(outcome.selected, args.grounded_ratio, args.seed, check=check_answer)
-        report = build_report(
-            outcome.selected, outcome.dropped, outcome.fallbacks, diversity_figures(),
-            target=target, seeds=len(seeds), n=args.n, random_seed=args.seed, primary=primary.name,
-            **_api_usage(primary, outcome.selected, args), **batch,
-        )
+    outcome.selected = ground(outcome.selected, args.grounded_ratio, args.seed, check=check_answer)
+    report = build_report(
+        outcome.selected, outcome.dropped, outcome.fallbacks, outcome.fingerprints,
+        target=target, seeds=len(seeds), n=args.n, random_seed=args.seed, primary=primary.name,
+        **_api_usage(primary, outcome.selected, args), **batch,
+    )
     problems = _degraded(report, args.max_fallback)
     status = EXIT_DEGRADED if problems else EXIT_OK
     manifest = build_manifest(args.seeds, _flags(args), report, time.monotonic() - started, status)
@@ -213,21 +208,6 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
     for problem in problems:
         log.warning("%s", problem)
     return status
-
-
-@contextmanager
-def _diversity_beside(samples: Sequence[Sample], workers: int) -> Iterator[Callable[[], dict | None]]:
-    """Yield a function returning the user turns' diversity, worked out in another process when there are workers."""
-    # Without workers the function returns None and the report works the figures out. Grounding changes answers,
-    # never user turns, so the figures are the same before and after it.
-    if workers < 2:
-        yield lambda: None
-        return
-    executor = process_pool(1)
-    try:
-        yield executor.submit(user_diversity, user_turns(samples)).result
-    finally:
-        executor.shutdown(wait=False)  # the worker takes most of a second to exit: it does so while the outputs are written
 
 
 def _degraded(report: dict, max_fallback: float) -> list[str]:

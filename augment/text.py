@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Set as AbstractSet
+from collections.abc import Sequence, Set as AbstractSet
 from functools import lru_cache
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff"))
@@ -111,11 +111,28 @@ def syllables(text: str) -> list[str]:
 @lru_cache(maxsize=1 << 16)  # the offline generator and dedup take the n-grams of the same turns
 def shingles(text: str, size: int = 2) -> frozenset[str]:
     """Return the syllable unigrams and n-grams up to size of the loose key of text."""
-    tokens = syllables(loose_key(text))
+    return frozenset(_grams(syllables(loose_key(text)), size))
+
+
+def _grams(tokens: Sequence[str], size: int = 2) -> set[str]:
+    """Return the tokens and their n-grams up to size, each n-gram joined by spaces."""
     grams = set(tokens)
     for width in range(2, size + 1):
         grams.update(map(" ".join, zip(*(tokens[i:] for i in range(width)))))  # the n-grams, joined in C
-    return frozenset(grams)
+    return grams
+
+
+def shingles_around(before: Sequence[str], middle: Sequence[str], middle_grams: frozenset[str], after: Sequence[str]) -> frozenset[str]:
+    """Return the 1-2-grams of the syllables before + middle + after, given the middle's own (middle not empty)."""
+    # Equal to shingles() of a text whose loose key splits into those syllables: only the n-grams within a few
+    # syllables of the joins are new, so a long middle shared by many texts is taken apart once.
+    head, tail = (*before, middle[0]), (middle[-1], *after)
+    return middle_grams.union(before, after, map(" ".join, zip(head, head[1:])), map(" ".join, zip(tail, tail[1:])))
+
+
+def stretched(text: str) -> bool:
+    """Return True if text stretches a letter ("quáaaa"), which exact_key squeezes."""
+    return _REPEATS.search(strip_diacritics(text.casefold())) is not None  # keys are casefolded: "AAa" stretches
 
 
 def jaccard(a: AbstractSet[str], b: AbstractSet[str]) -> float:

@@ -7,7 +7,7 @@ import unicodedata
 import numpy as np
 import pytest
 
-from augment.dedup import NEAR_THRESHOLD, Deduper
+from augment.dedup import NEAR_THRESHOLD, Deduper, fingerprint_of
 from augment.diversity import distinct_n, diversity, within_seed_similarity
 from augment.generators.offline import OfflineGenerator
 from augment.minhash import MinHashIndex
@@ -162,6 +162,13 @@ def test_diversity_report_keys():
     figures = diversity([sample("a b c"), sample("a b d")])
     assert set(figures) == {"distinct_1", "distinct_2", "mean_similarity_within_seed", "max_similarity_within_seed"}
     assert 0 < figures["mean_similarity_within_seed"] < 1
+
+
+def test_diversity_from_the_pipelines_fingerprints_equals_diversity_from_the_text(seeds, offline):
+    samples = [variant for seed in seeds[:30] for variant in offline.variants(seed, 10)]
+    fingerprints = {sample.user: fingerprint_of(sample.user) for sample in samples[::2]}  # some known, some not
+    assert diversity(samples, fingerprints) == diversity(samples)
+    assert diversity(samples)["mean_similarity_within_seed"] > 0
 
 
 def test_signature_is_deterministic_across_indexes():

@@ -8,6 +8,7 @@ from augment.claims import contradiction, premises
 from augment.facts import load_facts
 from augment.places import destinations, landmarks, scan
 from augment.seeds import load_seeds
+from augment.text import strip_diacritics
 from conftest import SEEDS
 
 FACTS = load_facts()
@@ -38,6 +39,16 @@ def test_facts_file_has_34_provinces_and_every_destination_in_one():
 def test_key_facts(key, province, former, sea):
     d = FACTS.by_key(key)
     assert (d.province, d.former, d.sea) == (province, former, sea)
+
+
+def test_a_destination_is_found_by_any_of_its_names_in_any_spelling():
+    facts = load_facts()
+    for destination in facts.destinations:
+        for name in destination.names:
+            first = next(d for d in facts.destinations if name in d.names)  # a shared name goes to the first listed
+            assert facts.by_name(name) is first
+            assert facts.by_name(strip_diacritics(name).upper()) is first
+    assert facts.by_name("Hogwarts") is None
 
 
 def test_merged_provinces_after_2025():

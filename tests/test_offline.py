@@ -9,9 +9,21 @@ from collections import Counter
 import pytest
 
 from augment.dedup import is_near_duplicate
-from augment.generators.offline import OfflineGenerator, mask, question_core, rewrite_answer, unmask
+from augment.generators.offline import (
+    OfflineGenerator,
+    _core_variations,
+    _joined_grams,
+    _plan,
+    _style_core,
+    _styled_core,
+    _user_turn,
+    mask,
+    question_core,
+    rewrite_answer,
+    unmask,
+)
 from augment.records import Seed
-from augment.text import exact_key, loose_key, shingles
+from augment.text import exact_key, loose_key, nfc, shingles
 from conftest import digit_runs
 
 PRICE = Seed("T1", "price", "Đà Lạt", "Cho mình hỏi giá vé Thung lũng Tình Yêu bao nhiêu tiền ạ?",
@@ -116,3 +128,41 @@ def test_variants_of_one_seed_are_no_near_duplicates_of_each_other(seeds, offlin
         for variant in offline.iter_variants(seed):
             assert not is_near_duplicate(shingles(variant.user), grams), (seed.id, variant.user)
             grams.append(shingles(variant.user))
+
+
+def test_ngrams_worked_out_from_wrapper_and_core_equal_those_of_the_written_user_turn(seeds):
+    # The generator tells a near-duplicate candidate without writing it: every candidate of every seed, not only
+    # those it yields, must get the n-grams its written user turn would have.
+    joined = 0
+    for seed in seeds:
+        rng = random.Random(seed.id)
+        masked, slots = mask(nfc(seed.question))
+        cores = _core_variations(question_core(masked), rng)
+        for candidate in (c for planned in _plan(cores, rng).values() for c in planned):
+            core = _styled_core(_style_core(cores[candidate.core][0], candidate.register), tuple(slots))
+            grams = _joined_grams(candidate.wrapper, core)
+            assert grams == shingles(_user_turn(candidate, core.text, slots)), (seed.id, candidate)
+            joined += 1
+    assert joined > 5000
+
+
+@pytest.mark.parametrize("wrapper", ["{q}nhé?", "Hỏi{q}?", "Ad ơiii, {q}?", "{q} hay {q}?", "{q} ⟦0⟧?"])
+def test_a_wrapper_that_could_change_how_the_core_is_keyed_is_written_out_instead(wrapper):
+    core = _styled_core("giá vé ⟦0⟧ bao nhiêu", ("Đà Lạt",))
+    assert core.grams is not None
+    assert _joined_grams(wrapper, core) is None
+
+
+def test_a_stretched_question_is_written_out_before_its_ngrams_are_taken():
+    stretched = Seed("T3", "price", "Đà Lạt", "giá vé Thung lũng Tình Yêu bao nhiêuuu vậy ad", PRICE.answer)
+    assert _styled_core("giá vé ⟦0⟧ bao nhiêuuu", ("Thung lũng Tình Yêu",)).grams is None
+    variants = list(OfflineGenerator(0).iter_variants_with_grams(stretched))
+    assert len(variants) >= 5
+    assert all(grams == shingles(sample.user) for sample, grams in variants)
+
+
+def test_variants_come_with_the_ngrams_of_their_user_turn(seeds, offline):
+    for seed in seeds[:20]:
+        pairs = list(offline.iter_variants_with_grams(seed))
+        assert [sample for sample, _ in pairs] == list(offline.iter_variants(seed))
+        assert all(grams == shingles(sample.user) for sample, grams in pairs)

@@ -9,14 +9,14 @@ import re
 import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from augment.dedup import is_near_duplicate
 from augment.facts import load_facts
 from augment.generators.base import Generation, Generator
 from augment.records import Sample, Seed
-from augment.text import nfc, shingles, strip_diacritics
+from augment.text import loose_key, nfc, shingles, shingles_around, strip_diacritics, stretched
 
 _SLOT = "⟦{}⟧"
 _SLOT_RE = re.compile(r"⟦(\d+)⟧")
@@ -25,6 +25,7 @@ _NUMBERING_RE = re.compile(r"^\s*\d+\s*[.)]\s+")  # "1. Đà Lạt ..." -> "Đà
 _OPENER_RE = re.compile(r"^Dạ(?:\s+vâng)?\s*,?\s*(?:chào bạn(?:\s+(?:ạ|nha|nhé))?\s*[!.]\s*)?")
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
 _SPACE_BEFORE_MARK_RE = re.compile(r"\s+([?,:!])")
+_WORD_RE = re.compile(r"\w")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,26 +117,82 @@ class OfflineGenerator(Generator):
 
     def iter_variants(self, seed: Seed) -> Iterator[Sample]:
         """Yield every sample the templates allow for one seed that is no near-duplicate of another, registers interleaved."""
+        return (sample for sample, _ in self.iter_variants_with_grams(seed))
+
+    def iter_variants_with_grams(self, seed: Seed) -> Iterator[tuple[Sample, frozenset[str]]]:
+        """Yield what iter_variants yields, each sample with its user turn's n-grams (as shingles() gives them)."""
         rng = random.Random(f"{self.random_seed}:{seed.id}")
         masked, slots = mask(nfc(seed.question))
         cores = _core_variations(question_core(masked), rng)
-        styled: dict[tuple[int, str], str] = {}  # each core in each register's spelling, made once
+        styled: dict[tuple[int, str], _StyledCore] = {}  # each core in each register's spelling, made once
         # A variant that only rewords the greeting of an earlier one (or repeats it) teaches nothing new: those are
         # skipped here, as the pipeline's dedup would refuse them, before an answer is written for them.
         yielded = [shingles(seed.question)]
-        # The plan is cheap and the pipeline draws only a seed's first few dozen candidates: text is made on demand.
+        # The plan is cheap and the pipeline draws only a seed's first few dozen candidates: text is made on demand,
+        # and only for candidates that are no near-duplicate (most of a long question's are, and are told apart
+        # from the core's n-grams and the wrapper's alone).
         for candidate in _interleave(_plan(cores, rng), rng):
             key = (candidate.core, candidate.register)
             if key not in styled:
-                styled[key] = _style_core(cores[candidate.core][0], candidate.register)
-            user = _finish_user(unmask(candidate.wrapper.replace("{q}", styled[key]), slots), candidate.register)
-            grams = shingles(user)
+                styled[key] = _styled_core(_style_core(cores[candidate.core][0], candidate.register), tuple(slots))
+            core = styled[key]
+            user = None
+            grams = _joined_grams(candidate.wrapper, core)
+            if grams is None:
+                user = _user_turn(candidate, core.text, slots)
+                grams = shingles(user)
             if is_near_duplicate(grams, yielded):
                 continue
             yielded.append(grams)
+            user = user or _user_turn(candidate, core.text, slots)
             assistant = rewrite_answer(seed.answer, candidate.register, rng)
             method = "+".join(["register", *cores[candidate.core][1]])
-            yield Sample(seed, user, assistant, self.name, method, candidate.register)
+            yield Sample(seed, user, assistant, self.name, method, candidate.register), grams
+
+
+@dataclass(frozen=True, slots=True)
+class _StyledCore:
+    """A rewrite of the question core in one register's spelling, with its syllables for near-duplicate tests."""
+
+    text: str  # masked: names and numbers are slots
+    syllables: tuple[str, ...]  # of its loose key, names and numbers in place
+    grams: frozenset[str] | None  # their 1-2-grams; None if a wrapper could change them (a stretched letter)
+
+
+@lru_cache(maxsize=4096)  # registers that keep the core's spelling share it (the wrapper alone differs)
+def _styled_core(text: str, slots: tuple[str, ...]) -> _StyledCore:
+    """Return the styled core with its syllables and n-grams worked out."""
+    unmasked = unmask(text, list(slots))
+    syllables = tuple(loose_key(unmasked).split())
+    # A stretched letter anywhere makes exact_key squeeze the whole text: keyed apart, the core could differ.
+    joinable = bool(syllables) and not stretched(unmasked)
+    return _StyledCore(text, syllables, shingles(unmasked) if joinable else None)
+
+
+@cache
+def _wrapper_syllables(wrapper: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """Return the loose-key syllables of the wrapper before and after {q}, or None if it cannot be keyed apart."""
+    before, _, after = wrapper.partition("{q}")
+    # The core's syllables stay whole only with a non-letter at each join ("{q} ạ?", not "{q}nhé"); a slot or a
+    # stretched letter in the wrapper would change how the whole text is keyed.
+    glued = _WORD_RE.match(before[-1:]) or _WORD_RE.match(after[:1])
+    if glued or "{q}" in after or "⟦" in wrapper or stretched(wrapper):
+        return None
+    return tuple(loose_key(before).split()), tuple(loose_key(after).split())
+
+
+def _joined_grams(wrapper: str, core: _StyledCore) -> frozenset[str] | None:
+    """Return the n-grams shingles() gives the user turn of wrapper around core, or None if only its text can tell."""
+    parts = _wrapper_syllables(wrapper)
+    if parts is None or core.grams is None:
+        return None
+    before, after = parts
+    return shingles_around(before, core.syllables, core.grams, after)
+
+
+def _user_turn(candidate: Candidate, core: str, slots: list[str]) -> str:
+    """Write the candidate's user turn: the wrapper around the styled core, names and numbers back in place."""
+    return _finish_user(unmask(candidate.wrapper.replace("{q}", core), slots), candidate.register)
 
 
 def _plan(cores: list[tuple[str, list[str]]], rng: random.Random) -> dict[str, list[Candidate]]:
