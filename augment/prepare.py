@@ -8,6 +8,7 @@ the variants and verdicts are the same wherever they are computed, and the pipel
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -15,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 
@@ -84,16 +86,34 @@ def _prepare_chunk(random_seed: int, wants: list[tuple[Seed, int]], margin: int)
     return prepared
 
 
+@contextmanager
+def collector_paused(pause: bool = True) -> Iterator[None]:
+    """Pause Python's cyclic garbage collector inside the block (if pause), as it was before after it."""
+    # The offline stages allocate millions of long-lived objects without reference cycles (n-gram sets, samples,
+    # per-text caches): the collector would walk them again and again for nothing, 15-20% of a large run's CPU.
+    # Memory is freed as before, by reference counting.
+    enabled = gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """Return a pool of worker processes that end themselves if this process dies."""
     # spawn, not fork: the parent may run threads (the progress bar, the Gemini client's event loop).
     context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),))
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),))
 
 
-def _exit_with_parent(parent: int) -> None:
-    """Start a worker that ends itself when the pipeline's process is gone, even killed with -9 (a worker left
-    alone would wait forever to hand over its results)."""
+def _start_worker(parent: int) -> None:
+    """Start a worker that runs without the cyclic collector (it runs only offline stages) and ends itself when
+    the pipeline's process is gone, even killed with -9 (a worker left alone would wait forever to hand over its
+    results)."""
+    gc.disable()
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -26,7 +26,7 @@ from augment.lock import output_lock
 from augment.logs import setup_logging
 from augment.manifest import build_manifest
 from augment.pipeline import Pipeline, variants_wanted
-from augment.prepare import PARALLEL_FROM, default_workers
+from augment.prepare import PARALLEL_FROM, collector_paused, default_workers
 from augment.prompting import system_prompt
 from augment.report import build_report, fallback_share, summary_lines
 from augment.seeds import load_seeds
@@ -192,17 +192,20 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
     primary = _choose_generator(args, offline)
     batch = _batch_step(args, primary, seeds, target)
     workers = args.workers or default_workers(len(seeds))
-    outcome = Pipeline(primary, offline, progress=not args.quiet, workers=workers).run(seeds, args.n, target)
-    outcome.selected = ground(outcome.selected, args.grounded_ratio, args.seed, check=check_answer)
-    report = build_report(
-        outcome.selected, outcome.dropped, outcome.fallbacks, outcome.fingerprints,
-        target=target, seeds=len(seeds), n=args.n, random_seed=args.seed, primary=primary.name,
-        **_api_usage(primary, outcome.selected, args), **batch,
-    )
-    problems = _degraded(report, args.max_fallback)
-    status = EXIT_DEGRADED if problems else EXIT_OK
-    manifest = build_manifest(args.seeds, _flags(args), report, time.monotonic() - started, status)
-    _write_outputs(args, outcome, report, manifest)
+    # A Gemini run keeps the collector during the pipeline: its client's event loop makes reference cycles.
+    with collector_paused(primary is offline):
+        outcome = Pipeline(primary, offline, progress=not args.quiet, workers=workers).run(seeds, args.n, target)
+    with collector_paused():
+        outcome.selected = ground(outcome.selected, args.grounded_ratio, args.seed, check=check_answer)
+        report = build_report(
+            outcome.selected, outcome.dropped, outcome.fallbacks, outcome.fingerprints,
+            target=target, seeds=len(seeds), n=args.n, random_seed=args.seed, primary=primary.name,
+            **_api_usage(primary, outcome.selected, args), **batch,
+        )
+        problems = _degraded(report, args.max_fallback)
+        status = EXIT_DEGRADED if problems else EXIT_OK
+        manifest = build_manifest(args.seeds, _flags(args), report, time.monotonic() - started, status)
+        _write_outputs(args, outcome, report, manifest)
     for line in summary_lines(report):
         log.info("%s", line)
     for problem in problems:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from itertools import islice
 
 from augment.generators.offline import OfflineGenerator
 from augment.pipeline import Pipeline
-from augment.prepare import PreparedVariants, checked_variants
+from augment.prepare import PreparedVariants, checked_variants, collector_paused, process_pool
 from augment.records import Seed
 
 RICH = Seed("A1", "price", "Đà Lạt", "Cho mình hỏi giá vé Thung lũng Tình Yêu bao nhiêu tiền ạ?", "Dạ, vé khoảng 250.000 đồng/người ạ.")
@@ -58,3 +59,27 @@ def test_variants_prepared_by_workers_match_those_made_here_beyond_what_was_prep
             assert served == made, seed.id
     finally:
         prepared.close()
+
+
+def test_the_collector_is_paused_inside_the_block_and_restored_after():
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with collector_paused(pause=False):
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller's own choice is kept
+    finally:
+        gc.enable()
+
+
+def test_worker_processes_run_without_the_cyclic_collector():
+    pool = process_pool(1)
+    try:
+        assert pool.submit(gc.isenabled).result(timeout=60) is False
+    finally:
+        pool.shutdown()
