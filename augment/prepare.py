@@ -88,7 +88,7 @@ def _prepare_chunk(random_seed: int, wants: list[tuple[Seed, int]], margin: int)
 
 @contextmanager
 def collector_paused(pause: bool = True) -> Iterator[None]:
-    """Pause Python's cyclic garbage collector inside the block (if pause), as it was before after it."""
+    """Pause Python's cyclic garbage collector inside the block if pause, then leave it as it was before."""
     # The offline stages allocate millions of long-lived objects without reference cycles (n-gram sets, samples,
     # per-text caches): the collector would walk them again and again for nothing, 15-20% of a large run's CPU.
     # Memory is freed as before, by reference counting.

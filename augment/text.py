@@ -111,21 +111,17 @@ def syllables(text: str) -> list[str]:
 @lru_cache(maxsize=1 << 16)  # the offline generator and dedup take the n-grams of the same turns
 def shingles(text: str, size: int = 2) -> frozenset[str]:
     """Return the syllable unigrams and n-grams up to size of the loose key of text."""
-    return frozenset(_grams(syllables(loose_key(text)), size))
-
-
-def _grams(tokens: Sequence[str], size: int = 2) -> set[str]:
-    """Return the tokens and their n-grams up to size, each n-gram joined by spaces."""
+    tokens = syllables(loose_key(text))
     grams = set(tokens)
     for width in range(2, size + 1):
         grams.update(map(" ".join, zip(*(tokens[i:] for i in range(width)))))  # the n-grams, joined in C
-    return grams
+    return frozenset(grams)
 
 
 def shingles_around(before: Sequence[str], middle: Sequence[str], middle_grams: frozenset[str], after: Sequence[str]) -> frozenset[str]:
     """Return the 1-2-grams of the syllables before + middle + after, given the middle's own (middle not empty)."""
-    # Equal to shingles() of a text whose loose key splits into those syllables: only the n-grams within a few
-    # syllables of the joins are new, so a long middle shared by many texts is taken apart once.
+    # Equal to shingles() of a text whose loose key splits into those syllables: only the syllables around the
+    # middle and the bigrams they form, the two joins included, are new, so a long middle is taken apart once.
     head, tail = (*before, middle[0]), (middle[-1], *after)
     return middle_grams.union(before, after, map(" ".join, zip(head, head[1:])), map(" ".join, zip(tail, tail[1:])))
 

@@ -144,7 +144,8 @@ class OfflineGenerator(Generator):
             if is_near_duplicate(grams, yielded):
                 continue
             yielded.append(grams)
-            user = user or _user_turn(candidate, core.text, slots)
+            if user is None:
+                user = _user_turn(candidate, core.text, slots)
             assistant = rewrite_answer(seed.answer, candidate.register, rng)
             method = "+".join(["register", *cores[candidate.core][1]])
             yield Sample(seed, user, assistant, self.name, method, candidate.register), grams
