@@ -197,9 +197,18 @@ def check_places(sample: Sample) -> str:
         return "added-landmark"
     if not all(_names_destination(sample.user, key) for key in scope.question_destinations):
         return "place-lost"
-    if scope.place and scope.place not in named and not _names_destination(sample.assistant, scope.place):
+    if _loses_place(sample, scope, answer_places):
         return "place-lost"
     return ""
+
+
+def _loses_place(sample: Sample, scope: _SeedScope, answer_places: frozenset[str]) -> bool:
+    """Return True if neither turn names the seed's own place, in any spelling the answer may use."""
+    # The user turn is scanned only if the answer does not name the place: grounding's re-check runs in the main
+    # process, where the user turn's scan is not cached.
+    if not scope.place or scope.place in answer_places or scope.place in destinations(sample.user):
+        return False
+    return not _names_destination(sample.assistant, scope.place)
 
 
 def _answer_places(answer: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -272,11 +281,7 @@ def _answer_places_kept(sample: Sample) -> str:
         return "place-drift"
     if answer_landmarks - scope.landmarks:
         return "added-landmark"
-    # The user turn is scanned only if the answer does not name the place: in the main process its scan is not cached.
-    lost = scope.place and scope.place not in answer_places and scope.place not in destinations(sample.user)
-    if lost and not _names_destination(sample.assistant, scope.place):
-        return "place-lost"
-    return ""
+    return "place-lost" if _loses_place(sample, scope, answer_places) else ""
 
 
 def _answer_language_kept(sample: Sample) -> str:
