@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
-from augment.dedup import Deduper, Fingerprint
-from augment.gates import check_sample, seed_sample
+from augment.quality.dedup import Deduper, Fingerprint
+from augment.quality.gates import check_sample, seed_sample
 from augment.generators.base import Generation, Generator
 from augment.generators.offline import OfflineGenerator
 from augment.prepare import PreparedVariants
 from augment.records import Sample, Seed
-from augment.select import plan_quotas, select
+from augment.quality.select import plan_quotas, select
 
 
 def variants_wanted(seeds: Sequence[Seed], n: int, target: int) -> int:

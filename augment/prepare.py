@@ -22,8 +22,8 @@ from itertools import islice
 
 import numpy as np
 
-from augment.dedup import Fingerprint, fingerprint_of
-from augment.gates import check_sample
+from augment.quality.dedup import Fingerprint, fingerprint_of
+from augment.quality.gates import check_sample
 from augment.generators.offline import OfflineGenerator
 from augment.records import Sample, Seed
 

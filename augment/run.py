@@ -9,28 +9,29 @@ import sys
 import time
 from pathlib import Path
 
-from augment.batch import BatchOptions, pending_job_note, prepare_batch, state_path
-from augment.bundle import BundleOptions, build_bundle, stale_files
-from augment.card import check_card_path
+from augment.generators.gemini.batch import BatchOptions, pending_job_note, prepare_batch, state_path
+from augment.dataset.bundle import BundleOptions, build_bundle, stale_files
+from augment.dataset.card import check_card_path
 from augment.errors import BatchPending, InputError, LockedError, RunError
-from augment.estimate import dry_run_lines, offline_lines
-from augment.export import jsonl, sibling, write_atomically
-from augment.formats import DEFAULT_FORMAT, FORMATS
-from augment.cache import DEFAULT_CACHE
-from augment.gates import check_answer, check_seeds
+from augment.generators.gemini.estimate import dry_run_lines, offline_lines
+from augment.dataset.export import jsonl, sibling, write_atomically
+from augment.dataset.formats import DEFAULT_FORMAT, FORMATS
+from augment.generators.gemini.cache import DEFAULT_CACHE
+from augment.quality.gates import check_answer, check_seeds
 from augment.generators.base import Generator
-from augment.generators.gemini import DEFAULT_MODEL, GeminiGenerator, GeminiSettings, find_api_key
+from augment.generators.gemini.client import GeminiGenerator
+from augment.generators.gemini.settings import DEFAULT_MODEL, GeminiSettings, find_api_key
 from augment.generators.offline import OfflineGenerator
-from augment.ground import ground
-from augment.lock import output_lock
+from augment.generators.ground import ground
+from augment.dataset.lock import output_lock
 from augment.logs import setup_logging
-from augment.manifest import build_manifest
+from augment.dataset.manifest import build_manifest
 from augment.pipeline import Pipeline, variants_wanted
 from augment.prepare import PARALLEL_FROM, collector_paused, default_workers
-from augment.prompting import system_prompt
-from augment.report import build_report, fallback_share, summary_lines
-from augment.seeds import load_seeds
-from augment.split import check_splittable
+from augment.knowledge.prompting import system_prompt
+from augment.dataset.report import build_report, fallback_share, summary_lines
+from augment.knowledge.seeds import load_seeds
+from augment.dataset.split import check_splittable
 
 log = logging.getLogger("augment")
 

@@ -19,11 +19,11 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from augment.dedup import NEAR_THRESHOLD, Deduper
+from augment.quality.dedup import NEAR_THRESHOLD, Deduper
 from augment.generators.offline import OfflineGenerator
 from augment.prepare import collector_paused
 from augment.records import Sample
-from augment.seeds import load_seeds
+from augment.knowledge.seeds import load_seeds
 from augment.text import exact_key, jaccard, shingles
 
 ROOT = Path(__file__).resolve().parent.parent

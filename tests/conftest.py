@@ -10,7 +10,7 @@ import pytest
 
 from augment.generators.offline import OfflineGenerator
 from augment.records import INTENTS
-from augment.seeds import load_seeds
+from augment.knowledge.seeds import load_seeds
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds" / "fine_tune.csv"

@@ -156,7 +156,7 @@ def test_an_unreadable_record_stops_the_run_with_one_line(tmp_path, fake, seeds_
 
 
 def test_a_batch_over_the_inline_limit_is_refused(tmp_path, fake, seeds_csv, monkeypatch, capsys):
-    monkeypatch.setattr("augment.batch.INLINE_LIMIT_BYTES", 1000)
+    monkeypatch.setattr("augment.generators.gemini.batch.INLINE_LIMIT_BYTES", 1000)
     out = tmp_path / "o" / "f.jsonl"
     assert run(seeds_csv, out, "--batch") == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from augment.cache import ResponseCache, request_key
+from augment.generators.gemini.cache import ResponseCache, request_key
 from augment.errors import RunError
 
 

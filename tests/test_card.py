@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from datasets import load_dataset
 
-from augment.bundle import stale_files
-from augment.card import CARD_MARK, CardInput, render_card
-from augment.manifest import input_hashes
+from augment.dataset.bundle import stale_files
+from augment.dataset.card import CARD_MARK, CardInput, render_card
+from augment.dataset.manifest import input_hashes
 from augment.records import Sample, Seed
 from augment.run import main
 from seed_rows import small_seeds

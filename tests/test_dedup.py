@@ -7,10 +7,10 @@ import unicodedata
 import numpy as np
 import pytest
 
-from augment.dedup import NEAR_THRESHOLD, Deduper, fingerprint_of
-from augment.diversity import distinct_n, diversity, within_seed_similarity
+from augment.quality.dedup import NEAR_THRESHOLD, Deduper, fingerprint_of
+from augment.quality.diversity import distinct_n, diversity, within_seed_similarity
 from augment.generators.offline import OfflineGenerator
-from augment.minhash import MinHashIndex
+from augment.quality.minhash import MinHashIndex
 from augment.records import Sample, Seed
 from augment.text import _strip_slowly, exact_key, jaccard, shingles, strip_diacritics
 

@@ -7,11 +7,11 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from augment.estimate import estimate_run, variant_tokens
-from augment.generators.gemini import GeminiSettings
-from augment.generators.plan import RequestPlanner
+from augment.generators.gemini.estimate import estimate_run, variant_tokens
+from augment.generators.gemini.settings import GeminiSettings
+from augment.generators.gemini.plan import RequestPlanner
 from augment.run import main
-from augment.validate import estimate_tokens
+from augment.dataset.validate import estimate_tokens
 from conftest import seed_file
 from fake_gemini import FakeGemini, blocked_prompt, seed_from_request
 

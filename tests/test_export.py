@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from augment import export
+from augment.dataset import export
 from augment.records import Sample, Seed
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from augment.claims import contradiction, premises
-from augment.facts import load_facts
-from augment.places import destinations, landmarks, scan
-from augment.seeds import load_seeds
+from augment.quality.claims import contradiction, premises
+from augment.knowledge.facts import load_facts
+from augment.knowledge.places import destinations, landmarks, scan
+from augment.knowledge.seeds import load_seeds
 from augment.text import strip_diacritics
 from conftest import SEEDS
 

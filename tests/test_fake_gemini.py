@@ -426,8 +426,8 @@ def test_default_variants_are_distinct_and_keep_names_and_numbers():
 
 
 def test_default_variants_pass_the_project_gates_and_dedup():
-    from augment.dedup import Deduper
-    from augment.gates import check_sample, seed_sample
+    from augment.quality.dedup import Deduper
+    from augment.quality.gates import check_sample, seed_sample
     from augment.records import Sample, Seed
 
     seed = Seed(**{k: v for k, v in SEED.items() if k != "n"})

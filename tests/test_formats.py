@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from datasets import load_dataset
 
-from augment.export import chat_record, jsonl
-from augment.formats import FORMATS, detect_format, format_path, read_turns, render_files
+from augment.dataset.export import chat_record, jsonl
+from augment.dataset.formats import FORMATS, detect_format, format_path, read_turns, render_files
 from augment.records import INTENTS, Sample, Seed
-from augment.validate import validate_bytes
+from augment.dataset.validate import validate_bytes
 
 SYSTEM = "Bạn là trợ lý tư vấn du lịch, luôn mở đầu bằng \"Dạ\"."
 

@@ -11,7 +11,7 @@ import pytest
 
 from augment import run
 from augment.errors import InputError
-from augment.gates import (
+from augment.quality.gates import (
     check_facts,
     check_fidelity,
     check_form,
@@ -25,10 +25,10 @@ from augment.gates import (
 from augment.generators.base import Generation, Generator
 from augment.generators.offline import OfflineGenerator
 from augment.pipeline import Pipeline
-from augment.places import destinations
+from augment.knowledge.places import destinations
 from augment.records import Sample, Seed
-from augment.report import build_report
-from augment.seeds import load_seeds
+from augment.dataset.report import build_report
+from augment.knowledge.seeds import load_seeds
 from augment.text import amounts
 from conftest import SEEDS, write_csv
 

@@ -329,7 +329,7 @@ def test_retry_after_from_an_http_date_or_the_body_retry_info():
 
     from google.genai import errors
 
-    from augment.generators.gemini import _retry_after
+    from augment.generators.gemini.sdk import _retry_after
 
     class Response:
         headers = {"retry-after": email.utils.formatdate(time.time() + 30, usegmt=True)}
@@ -352,7 +352,8 @@ def test_offline_run_never_imports_the_sdk(tmp_path, ten_seeds):
 
 
 def test_a_caller_stopping_early_cancels_the_remaining_seeds(monkeypatch, ten_seeds):
-    from augment.generators.gemini import GeminiGenerator, GeminiSettings
+    from augment.generators.gemini.client import GeminiGenerator
+    from augment.generators.gemini.settings import GeminiSettings
 
     generator = GeminiGenerator(KEY, GeminiSettings(concurrency=1, cache=None))
     with FakeGemini(latency=0.3) as server:

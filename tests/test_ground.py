@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from augment.gates import seed_sample
-from augment.ground import ground, ground_with_figures, ground_without_figure, varied_figures
+from augment.quality.gates import seed_sample
+from augment.generators.ground import ground, ground_with_figures, ground_without_figure, varied_figures
 from augment.records import Sample, Seed
 
 FIGURES = re.compile(r"\d+(?:[.,:]\d+)*")
@@ -91,7 +91,7 @@ SEED = Seed("T9", "price", "Đà Lạt", "Giá vé Datanla bao nhiêu?", "Dạ, 
     ],
 )
 def test_check_grounding(grounding, context, answer, reason):
-    from augment.gates import check_grounding
+    from augment.quality.gates import check_grounding
 
     sample = Sample(SEED, "Giá vé Datanla?", answer, "offline", "register", context=context, grounding=grounding)
     assert check_grounding(sample) == reason
@@ -141,7 +141,7 @@ def test_substitution_leaves_the_same_digits_elsewhere_alone():
 
 
 def test_checking_the_answer_alone_grounds_exactly_as_checking_everything(seeds, offline):
-    from augment.gates import check_answer, check_sample
+    from augment.quality.gates import check_answer, check_sample
 
     kept = [v for s in seeds for v in offline.variants(s, 9) if not check_sample(v)]
     assert ground(kept, 0.3, 5, check=check_answer) == ground(kept, 0.3, 5, check=check_sample)
@@ -161,7 +161,7 @@ def test_checking_the_answer_alone_grounds_exactly_as_checking_everything(seeds,
 def test_checking_the_answer_alone_catches_what_checking_everything_catches(seeds, offline, change):
     from dataclasses import replace
 
-    from augment.gates import check_answer, check_sample
+    from augment.quality.gates import check_answer, check_sample
 
     dalat = [s for s in seeds if s.place == "Đà Lạt"][:10]
     for variant in (v for s in dalat for v in offline.variants(s, 3) if not check_sample(v)):

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from augment.dedup import is_near_duplicate
+from augment.quality.dedup import is_near_duplicate
 from augment.generators.offline import (
     OfflineGenerator,
     _core_variations,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from augment.ratelimit import RateLimiter
+from augment.generators.gemini.ratelimit import RateLimiter
 
 
 def test_slots_are_evenly_spaced_from_now():
@@ -39,7 +39,7 @@ def test_wait_sleeps_until_the_slot():
 
 
 def test_slots_bound_holders_and_serve_lower_priority_numbers_first():
-    from augment.ratelimit import PrioritySlots
+    from augment.generators.gemini.ratelimit import PrioritySlots
 
     async def scenario():
         slots = PrioritySlots(2)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from augment.facts import load_facts
+from augment.knowledge.facts import load_facts
 from augment.prepare import PARALLEL_FROM, default_workers
 from augment.run import main
 from augment.text import exact_key, loose_key

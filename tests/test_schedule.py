@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from augment.lock import output_lock
+from augment.dataset.lock import output_lock
 from augment.run import main
 from conftest import ROOT, SEEDS, write_csv
 
@@ -36,7 +36,7 @@ def test_kill_9_during_write_leaves_previous_output(tmp_path):
     before = {p.name: p.read_bytes() for p in out.parent.iterdir() if not p.name.startswith(".")}
     # A child run that stalls right after writing its first temporary file, so the kill lands mid-write.
     script = (
-        "import os, sys, time; import augment.export as e\n"
+        "import os, sys, time; import augment.dataset.export as e\n"
         "real = os.fsync\n"
         "def stall(fd):\n    real(fd); print('writing', flush=True); time.sleep(60)\n"
         "e.os.fsync = stall\n"

@@ -6,7 +6,7 @@ import pytest
 
 from augment.errors import InputError
 from augment.records import INTENTS
-from augment.seeds import load_seeds
+from augment.knowledge.seeds import load_seeds
 from conftest import write_csv
 
 GOOD = ["S1", "price", "Đà Lạt", "Giá vé Datanla bao nhiêu?", "Dạ, khoảng 50.000 đồng ạ."]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from augment.records import INTENTS, Sample, Seed
-from augment.select import plan_quotas, select
+from augment.quality.select import plan_quotas, select
 
 
 def _seeds(per_intent: dict[str, int]) -> list[Seed]:

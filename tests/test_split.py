@@ -11,7 +11,7 @@ import pytest
 from augment.errors import InputError
 from augment.records import INTENTS, Sample, Seed
 from augment.run import main
-from augment.split import check_splittable, split_by_seed, split_path, validation_seeds
+from augment.dataset.split import check_splittable, split_by_seed, split_path, validation_seeds
 from seed_rows import small_seeds
 
 

@@ -8,9 +8,9 @@ import unicodedata
 import pytest
 
 from augment import run
-from augment.bundle import check_data
+from augment.dataset.bundle import check_data
 from augment.errors import RunError
-from augment.validate import default_epochs, estimate_tokens, main, validate_bytes
+from augment.dataset.validate import default_epochs, estimate_tokens, main, validate_bytes
 from seed_rows import small_seeds
 
 SYSTEM = "Bạn là trợ lý du lịch."

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from augment.generators.variants import VariantPool, paraphrase_prompt, parse_variants, system_instruction, to_sample
-from augment.prompting import system_prompt
+from augment.knowledge.prompting import system_prompt
 
 ITEMS = [
     {"register": "casual", "method": "register", "user": "Ad ơi vé Langbiang bao nhiêu vậy?", "assistant": "Dạ, vé khoảng 50.000 đồng ạ."},

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
-from augment.dedup import is_near_duplicate
-from augment.facts import load_facts
+from augment.quality.dedup import is_near_duplicate
+from augment.knowledge.facts import load_facts
 from augment.generators.base import Generation, Generator
 from augment.records import Sample, Seed
 from augment.text import loose_key, nfc, shingles, shingles_around, strip_diacritics, stretched
@@ -39,7 +39,7 @@ class Candidate:
 
 @cache
 def _templates() -> dict:
-    return tomllib.loads(resources.files("augment.data").joinpath("offline.toml").read_text("utf-8"))
+    return tomllib.loads(resources.files("augment.knowledge.data").joinpath("offline.toml").read_text("utf-8"))
 
 
 def _phrase_re(phrases) -> re.Pattern:

@@ -6,9 +6,9 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 
-from augment.dedup import Deduper
-from augment.gates import check_sample, seed_sample
-from augment.prompting import render_prompt, system_prompt
+from augment.quality.dedup import Deduper
+from augment.quality.gates import check_sample, seed_sample
+from augment.knowledge.prompting import render_prompt, system_prompt
 from augment.records import Sample, Seed
 from augment.text import nfc
 

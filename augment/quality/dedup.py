@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from augment.minhash import MinHasher, MinHashIndex
+from augment.quality.minhash import MinHasher, MinHashIndex
 from augment.records import Sample
 from augment.text import exact_key, jaccard, shingles
 

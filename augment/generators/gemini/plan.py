@@ -7,13 +7,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from augment.cache import request_key
+from augment.generators.gemini.cache import request_key
 from augment.generators.variants import RESPONSE_SCHEMA, VariantPool, paraphrase_prompt, parse_variants, system_instruction
 from augment.records import Seed
 
 if TYPE_CHECKING:
-    from augment.cache import ResponseCache
-    from augment.generators.gemini import GeminiSettings
+    from augment.generators.gemini.cache import ResponseCache
+    from augment.generators.gemini.settings import GeminiSettings
 
 
 @dataclass(frozen=True, slots=True)

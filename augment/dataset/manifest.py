@@ -17,7 +17,7 @@ def file_hash(data: bytes) -> str:
 def input_hashes(seeds_path: Path) -> dict[str, str]:
     """Hash the seed file, every prompt file and every data file that shapes the output."""
     hashes = {"seeds": file_hash(seeds_path.read_bytes())}
-    for package, label in (("augment.prompts", "prompts"), ("augment.data", "data")):
+    for package, label in (("augment.prompts", "prompts"), ("augment.knowledge.data", "data")):
         for entry in sorted(resources.files(package).iterdir(), key=lambda e: e.name):
             if entry.name.endswith((".txt", ".toml")):
                 hashes[f"{label}/{entry.name}"] = file_hash(entry.read_bytes())

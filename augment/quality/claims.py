@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
-from augment.facts import Destination, load_facts
-from augment.places import Mention, Scan, scan, trie_pattern
+from augment.knowledge.facts import Destination, load_facts
+from augment.knowledge.places import Mention, Scan, scan, trie_pattern
 from augment.text import fold, parse_number, sentences, strip_diacritics
 
 # Claim kinds and the reason a gate reports for each.
@@ -89,7 +89,7 @@ class _Rules:
 
 @cache
 def _vocabulary() -> dict:
-    return tomllib.loads(resources.files("augment.data").joinpath("claims.toml").read_text("utf-8"))
+    return tomllib.loads(resources.files("augment.knowledge.data").joinpath("claims.toml").read_text("utf-8"))
 
 
 def _words(words) -> str:

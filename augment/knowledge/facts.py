@@ -115,7 +115,7 @@ def _destination(d: dict) -> Destination:
 @cache
 def load_facts() -> Facts:
     """Read augment/data/facts.toml once."""
-    raw = tomllib.loads(resources.files("augment.data").joinpath("facts.toml").read_text("utf-8"))
+    raw = tomllib.loads(resources.files("augment.knowledge.data").joinpath("facts.toml").read_text("utf-8"))
     return Facts(
         destinations=tuple(_destination(d) for d in raw["destination"]),
         ambiguous=frozenset(n.casefold() for n in raw.get("ambiguous", ())),

@@ -7,7 +7,7 @@ import tomllib
 from functools import cache, lru_cache
 from importlib import resources
 
-from augment.places import trie_pattern
+from augment.knowledge.places import trie_pattern
 from augment.records import INTENTS
 from augment.text import fold, strip_diacritics
 
@@ -40,7 +40,7 @@ class _Keywords:
 @cache
 def _keywords() -> tuple[_Keywords, _Keywords]:
     """Load the accented and the unaccented keywords of all intents."""
-    raw = tomllib.loads(resources.files("augment.data").joinpath("intents.toml").read_text("utf-8"))
+    raw = tomllib.loads(resources.files("augment.knowledge.data").joinpath("intents.toml").read_text("utf-8"))
     accented: dict[str, set[str]] = {}
     loose: dict[str, set[str]] = {}
     for intent in INTENTS:

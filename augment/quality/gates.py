@@ -11,11 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from augment.claims import contradiction, premises
+from augment.quality.claims import contradiction, premises
 from augment.errors import InputError
-from augment.facts import load_facts
-from augment.intents import signals
-from augment.places import (
+from augment.knowledge.facts import load_facts
+from augment.knowledge.intents import signals
+from augment.knowledge.places import (
     VIETNAMESE_LETTER_RE,
     destination_idents,
     destinations,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from augment.facts import load_facts
+from augment.knowledge.facts import load_facts
 from augment.text import fold, loose_key, strip_diacritics
 
 # Between the words of a name: one or more spaces, never a line break or a full stop, so a name never spans two

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from augment.card import CardInput, build_card
+from augment.dataset.card import CardInput, build_card
 from augment.errors import RunError
-from augment.export import jsonl, sibling
-from augment.formats import format_path, render_files
+from augment.dataset.export import jsonl, sibling
+from augment.dataset.formats import format_path, render_files
 from augment.records import Sample
-from augment.split import split_by_seed, split_path
-from augment.validate import FileReport, validate_bytes
+from augment.dataset.split import split_by_seed, split_path
+from augment.dataset.validate import FileReport, validate_bytes
 
 log = logging.getLogger("augment")
 

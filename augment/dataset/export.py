@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from augment.prompting import render_prompt
+from augment.knowledge.prompting import render_prompt
 from augment.records import Sample
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from augment.export import chat_record, json_string, jsonl, sibling, user_content
+from augment.dataset.export import chat_record, json_string, jsonl, sibling, user_content
 from augment.records import Sample, Seed
 
 FORMATS = ("openai", "gemini", "sharegpt")

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import combinations
 
-from augment.dedup import Fingerprint
+from augment.quality.dedup import Fingerprint
 from augment.records import Sample
 from augment.text import exact_key, jaccard, shingles
 

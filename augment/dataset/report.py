@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from augment.dedup import Fingerprint
-from augment.diversity import diversity
+from augment.quality.dedup import Fingerprint
+from augment.quality.diversity import diversity
 from augment.records import Sample
 
 

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from augment.batch import INLINE_LIMIT_BYTES, BatchJob, inline_size, plan_requests, state_path
-from augment.cache import ResponseCache
-from augment.generators.gemini import GeminiSettings
-from augment.generators.plan import Request, RequestPlanner
+from augment.generators.gemini.batch import INLINE_LIMIT_BYTES, BatchJob, inline_size, plan_requests, state_path
+from augment.generators.gemini.cache import ResponseCache
+from augment.generators.gemini.settings import GeminiSettings
+from augment.generators.gemini.plan import Request, RequestPlanner
 from augment.records import Seed
-from augment.validate import estimate_tokens
+from augment.dataset.validate import estimate_tokens
 
 # Output tokens of one variant beyond its question and answer: JSON keys and quotes, register and method labels.
 _VARIANT_OVERHEAD = 25

@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from augment.cache import ResponseCache
+from augment.generators.gemini.cache import ResponseCache
 from augment.errors import BatchPending, InputError, RunError
-from augment.export import sibling, write_atomically
-from augment.generators.gemini import BatchCallFailed, BatchStatus, GeminiBatches, GeminiGenerator
-from augment.generators.plan import Request, RequestPlanner, encode_reply
+from augment.dataset.export import sibling, write_atomically
+from augment.generators.gemini.batch_api import BatchCallFailed, BatchStatus, GeminiBatches
+from augment.generators.gemini.client import GeminiGenerator
+from augment.generators.gemini.plan import Request, RequestPlanner, encode_reply
 from augment.records import Seed
 
 log = logging.getLogger("augment")

@@ -29,7 +29,7 @@ _PARTICLE_RE = re.compile(r"\s+(?:ạ|nha|nhé)(?=[.!]?$)")
 
 @cache
 def _data() -> dict:
-    return tomllib.loads(resources.files("augment.data").joinpath("grounding.toml").read_text("utf-8"))
+    return tomllib.loads(resources.files("augment.knowledge.data").joinpath("grounding.toml").read_text("utf-8"))
 
 
 @lru_cache(maxsize=1 << 16)  # the variants of a seed share a few answers, so most are scanned once

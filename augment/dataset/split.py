@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from augment.errors import InputError
-from augment.export import sibling
+from augment.dataset.export import sibling
 from augment.records import Sample
 
 SPLITS = ("train", "val")

@@ -1,0 +1,1 @@
+"""The release: formats, export, split, card, file validation, manifest, report and the output lock."""

@@ -1,0 +1,230 @@
+"""Gemini generator: one structured call per seed, concurrent, rate-limited, retried and cached."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import queue
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from augment.errors import RunError
+from augment.generators.base import Generation, Generator
+from augment.generators.gemini import sdk
+from augment.generators.gemini.batch_api import GeminiBatches
+from augment.generators.gemini.cache import ResponseCache
+from augment.generators.gemini.plan import Request, RequestPlanner, decode_reply, encode_reply
+from augment.generators.gemini.ratelimit import PrioritySlots, RateLimiter
+from augment.generators.gemini.sdk import AttemptFailed, Rejected
+from augment.generators.gemini.settings import GeminiSettings
+from augment.generators.variants import VariantPool, parse_variants
+from augment.records import Seed
+
+log = logging.getLogger("augment")
+
+
+class GeminiGenerator(Generator):
+    """Paraphrase each seed with one structured Gemini call, concurrently; report why a seed fell short."""
+
+    name = "gemini"
+
+    def __init__(self, api_key: str, settings: GeminiSettings = GeminiSettings()):
+        self._api_key = api_key
+        self.settings = settings
+        self.stats: dict = {}
+
+    def __repr__(self) -> str:  # never show the key
+        return f"GeminiGenerator(model={self.settings.model!r})"
+
+    def batches(self) -> GeminiBatches:
+        """Return a client for Batch mode with this generator's key and settings."""
+        return GeminiBatches(self._api_key, self.settings)
+
+    def generate(self, seeds: Sequence[Seed], n: int) -> Iterator[Generation]:
+        """Yield one Generation per seed as its calls complete (completion order, not file order)."""
+        self.stats = {"api_calls": 0, "cache_hits": 0, "tokens": Counter(), "failed_attempts": Counter()}
+        try:
+            if n < 1:
+                yield from (Generation(seed) for seed in seeds)
+            else:
+                yield from self._generate(seeds, n)
+        finally:
+            self.stats["tokens"] = dict(self.stats["tokens"])
+            self.stats["failed_attempts"] = dict(sorted(self.stats["failed_attempts"].items()))
+
+    def _generate(self, seeds: Sequence[Seed], n: int) -> Iterator[Generation]:
+        results: queue.Queue = queue.Queue()
+        delivered = 0
+        with _LoopThread() as background:
+            future = background.submit(self._run(seeds, n, results.put))
+            try:
+                while delivered < len(seeds):
+                    item = results.get()
+                    if isinstance(item, BaseException):
+                        raise item
+                    delivered += 1
+                    yield item
+            finally:
+                if delivered < len(seeds):  # an error, or the caller stopped early: abandon the seeds still running
+                    future.cancel()
+                concurrent.futures.wait([future])
+
+    async def _run(self, seeds: Sequence[Seed], n: int, put: Callable[[object], None]) -> None:
+        """Run every seed concurrently, handing each Generation (or the error that ends the run) to put."""
+        session = None
+        tasks: list[asyncio.Task] = []
+        try:
+            session = _Session(self._api_key, self.settings, self.stats)
+            tasks = [asyncio.create_task(_deliver(session, seed, n, put)) for seed in seeds]
+            await asyncio.gather(*tasks)
+        except Exception as error:  # noqa: BLE001 - handed to the consuming thread, which raises it
+            put(error)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if session is not None:
+                await session.close()
+
+
+async def _deliver(session: _Session, seed: Seed, n: int, put: Callable[[object], None]) -> None:
+    put(await session.generation(seed, n))
+
+
+class _LoopThread:
+    """An event loop on its own thread, so the caller's CPU work between yields never stalls network I/O."""
+
+    def __enter__(self) -> _LoopThread:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="gemini", daemon=True)
+        self.thread.start()
+        return self
+
+    def submit(self, coroutine) -> concurrent.futures.Future:
+        """Run a coroutine on the loop and return its future."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+
+    def __exit__(self, *exc_info) -> None:
+        self.submit(self.loop.shutdown_default_executor()).result()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+
+class _Session:
+    """One run's client, limits, cache and counters; lives on the generator's event loop."""
+
+    def __init__(self, api_key: str, settings: GeminiSettings, stats: dict):
+        self.settings = settings
+        self.stats = stats
+        self.client = sdk.new_client(api_key, settings.timeout)
+        self.cache = ResponseCache(settings.cache) if settings.cache else None
+        self.slots = PrioritySlots(settings.concurrency)
+        self.limiter = RateLimiter(settings.rpm)
+        self.planner = RequestPlanner(settings)
+        self.system = self.planner.system
+        self.rejected: Rejected | None = None
+        self._repeats: Counter = Counter()
+        self._jitter = wait_exponential_jitter(initial=settings.backoff, max=settings.max_backoff, jitter=settings.backoff)
+
+    async def close(self) -> None:
+        """Release connections and the cache."""
+        await self.client.aio.aclose()
+        self.client.close()
+        if self.cache is not None:
+            self.cache.close()
+
+    async def generation(self, seed: Seed, n: int) -> Generation:
+        """Collect n usable variants for one seed within the retry budget; name the last problem if short."""
+        pool = VariantPool(seed, n)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(lambda error: isinstance(error, AttemptFailed) and error.retry),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    await self._attempt(pool, first=attempt.retry_state.attempt_number == 1)
+        except AttemptFailed as failure:
+            return Generation(seed, pool.samples, failure.reason)
+        except Rejected as rejected:
+            self._note_rejection(rejected)
+            return Generation(seed, pool.samples, rejected.reason)
+        return Generation(seed, pool.samples)
+
+    def _wait(self, state: RetryCallState) -> float:
+        """Wait at least the server's Retry-After; otherwise exponential backoff with jitter; none after bad content."""
+        failure = state.outcome.exception()
+        if failure.retry_after is not None:
+            return min(failure.retry_after, sdk.MAX_RETRY_AFTER) + random.uniform(0, self.settings.backoff)
+        return self._jitter(state) if failure.backoff else 0.0
+
+    async def _attempt(self, pool: VariantPool, first: bool) -> None:
+        """Make or replay one request for the variants still missing; raise AttemptFailed if still short."""
+        if self.rejected:
+            raise self.rejected
+        text, problem = await self._reply(self.planner.request(pool, self._repeats), first)
+        if problem:
+            self._fail(AttemptFailed(problem, backoff=False))
+        items, damage = parse_variants(text)
+        # The gates cost milliseconds per sample: off the loop thread, so other seeds' requests start on time.
+        await asyncio.to_thread(pool.add, items)
+        if pool.missing:
+            self._fail(AttemptFailed(damage or "too-few", backoff=False))
+
+    async def _reply(self, request: Request, first: bool) -> tuple[str, str]:
+        """Return the next reply to this request: replayed from the cache, else fetched and stored at once."""
+        stored = self.cache.get(request.key) if self.cache else None
+        if stored is not None:
+            self.stats["cache_hits"] += 1
+            text, problem = decode_reply(stored)
+        else:
+            text, problem = await self._call(request.prompt, request.params, first)
+            if self.cache is not None:
+                self.cache.put(request.key, self.settings.model, encode_reply(text, problem))
+        # Counted only after a reply: a request that got none (429, 5xx, timeout) is resent with the same seed.
+        self._repeats[request.identity] += 1
+        return text, problem
+
+    async def _call(self, prompt: str, params: dict, first: bool) -> tuple[str, str]:
+        """Send one generateContent request within the concurrency and rate limits; return its text and problem."""
+        # Retries and follow-ups go before first requests: a started seed finishes instead of queueing behind all.
+        async with self.slots.slot(priority=1 if first else 0):
+            await self.limiter.wait()
+            if self.rejected:
+                raise self.rejected
+            self.stats["api_calls"] += 1
+            config = sdk.content_config(self.system, params)
+            try:
+                async with asyncio.timeout(self.settings.timeout):
+                    response = await self.client.aio.models.generate_content(
+                        model=self.settings.model, contents=prompt, config=config
+                    )
+            except Exception as error:  # noqa: BLE001 - classified below; anything unknown is re-raised
+                self._fail(sdk.classify(error, self.settings.model) or error)
+        self._count_usage(response)
+        return sdk.reply_text(response)
+
+    def _fail(self, error: Exception) -> None:
+        if isinstance(error, AttemptFailed):
+            self.stats["failed_attempts"][error.reason] += 1
+        raise error
+
+    def _count_usage(self, response) -> None:
+        sdk.add_usage(self.stats["tokens"], response.usage_metadata)
+
+    def _note_rejection(self, rejected: Rejected) -> None:
+        """Switch the run offline with one warning, or stop it when fallback is off."""
+        first = self.rejected is None
+        self.rejected = self.rejected or rejected
+        if not self.settings.fallback:
+            raise RunError(f"{rejected}; stopping (--no-fallback)")
+        if first:
+            log.warning("%s; building the remaining seeds offline", rejected)

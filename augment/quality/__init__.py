@@ -1,0 +1,1 @@
+"""Checking samples: gates (form, language, facts, fidelity), near-duplicate removal, selection."""
