@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from augment.generators.gemini.batch import BatchOptions, pending_job_note, prepare_batch, state_path
-from augment.dataset.bundle import BundleOptions, build_bundle, stale_files
+from augment.dataset.bundle import Bundle, BundleOptions, build_bundle, card_files, stale_files
 from augment.dataset.card import check_card_path
 from augment.errors import BatchPending, InputError, LockedError, RunError
 from augment.generators.gemini.estimate import dry_run_lines, offline_lines
@@ -29,7 +29,7 @@ from augment.dataset.manifest import build_manifest
 from augment.pipeline import Pipeline, variants_wanted
 from augment.prepare import PARALLEL_FROM, collector_paused, default_workers
 from augment.knowledge.prompting import system_prompt
-from augment.dataset.report import build_report, fallback_share, summary_lines
+from augment.dataset.report import RunReport, build_report, fallback_share, summary_lines
 from augment.knowledge.seeds import load_seeds
 from augment.dataset.split import check_splittable
 
@@ -198,15 +198,13 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
         outcome = Pipeline(primary, offline, progress=not args.quiet, workers=workers).run(seeds, args.n, target)
     with collector_paused():
         outcome.selected = ground(outcome.selected, args.grounded_ratio, args.seed, check=check_answer)
-        report = build_report(
-            outcome.selected, outcome.dropped, outcome.fallbacks, outcome.fingerprints,
-            target=target, seeds=len(seeds), n=args.n, random_seed=args.seed, primary=primary.name,
-            **_api_usage(primary, outcome.selected, args), **batch,
-        )
+        bundle = build_bundle(args.out, outcome.selected, system_prompt(), _bundle_options(args))  # validated, not written
+        settings = {"target": target, "seeds": len(seeds), "n": args.n, "random_seed": args.seed, "primary": primary.name}
+        report = build_report(outcome, settings, _api_usage(primary, outcome.selected, args), batch, bundle.summary)
         problems = _degraded(report, args.max_fallback)
         status = EXIT_DEGRADED if problems else EXIT_OK
         manifest = build_manifest(args.seeds, _flags(args), report, time.monotonic() - started, status)
-        _write_outputs(args, outcome, report, manifest)
+        _write_outputs(args.out, outcome, bundle, report, manifest, args.seeds)
     for line in summary_lines(report):
         log.info("%s", line)
     for problem in problems:
@@ -214,12 +212,12 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
     return status
 
 
-def _degraded(report: dict, max_fallback: float) -> list[str]:
+def _degraded(report: RunReport, max_fallback: float) -> list[str]:
     """Return one line per reason the run counts as degraded (exit 3): short of target, too much offline fallback."""
     problems = []
-    if report["written"] < report["target"]:
-        problems.append(f"short of target: wrote {report['written']} of {report['target']} samples; add seeds or lower --target")
-    share = report.get("fallback_share", 0.0)
+    if report.written < report.target:
+        problems.append(f"short of target: wrote {report.written} of {report.target} samples; add seeds or lower --target")
+    share = report.api.get("fallback_share", 0.0)
     if share > max_fallback:
         problems.append(
             f"offline fallback over --max-fallback {max_fallback:g}: {share:.1%} of the written samples were made offline "
@@ -228,14 +226,14 @@ def _degraded(report: dict, max_fallback: float) -> list[str]:
     return problems
 
 
-def _batch_step(args: argparse.Namespace, primary: Generator, seeds, target: int) -> dict:
+def _batch_step(args: argparse.Namespace, primary: Generator, seeds, target: int) -> dict | None:
     """With --batch, get the batch job's replies into the cache first; return its summary for the report."""
     if args.batch and isinstance(primary, GeminiGenerator):
         options = BatchOptions(wait=args.batch_wait, poll=args.batch_poll)
-        return {"batch": prepare_batch(primary, seeds, variants_wanted(seeds, args.n, target), args.out, options)}
+        return prepare_batch(primary, seeds, variants_wanted(seeds, args.n, target), args.out, options)
     if not args.batch and (note := pending_job_note(args.out)):
         log.warning("%s", note)
-    return {}
+    return None
 
 
 def _dry_run(args: argparse.Namespace, seeds, target: int) -> int:
@@ -285,15 +283,17 @@ def _api_usage(primary: Generator, selected, args: argparse.Namespace) -> dict:
     return {"model": args.model, **stats, "fallback_share": round(fallback_share(selected), 4)} if stats else {}
 
 
-def _write_outputs(args: argparse.Namespace, outcome, report: dict, manifest: dict) -> None:
-    out = args.out
-    rejected = ({"reason": reason, **sample.meta(), "user": sample.user, "assistant": sample.assistant} for sample, reason in outcome.rejected)
+def _bundle_options(args: argparse.Namespace) -> BundleOptions:
     formats = tuple(fmt for fmt in FORMATS if fmt in (args.format or [DEFAULT_FORMAT]))  # fixed order: same files, same card
-    options = BundleOptions(formats, args.val_ratio, args.seed, args.seeds)
-    files = build_bundle(out, outcome.selected, system_prompt(), report, options)  # validated before anything is written
+    return BundleOptions(formats, args.val_ratio, args.seed, args.seeds)
+
+
+def _write_outputs(out: Path, outcome, bundle: Bundle, report: RunReport, manifest: dict, seeds_path: Path) -> None:
+    rejected = ({"reason": reason, **sample.meta(), "user": sample.user, "assistant": sample.assistant} for sample, reason in outcome.rejected)
+    files = bundle.files | card_files(bundle, report, seeds_path)
     files |= {
         sibling(out, "rejected.jsonl"): jsonl(rejected),
-        sibling(out, "report.json"): json.dumps(report, ensure_ascii=False, indent=2) + "\n",
+        sibling(out, "report.json"): json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n",
         sibling(out, "manifest.json"): json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
     }
     write_atomically(files)

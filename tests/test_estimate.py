@@ -11,7 +11,7 @@ from augment.generators.gemini.estimate import estimate_run, variant_tokens
 from augment.generators.gemini.settings import GeminiSettings
 from augment.generators.gemini.plan import RequestPlanner
 from augment.run import main
-from augment.dataset.validate import estimate_tokens
+from augment.dataset.tokens import estimate_tokens
 from conftest import seed_file
 from fake_gemini import FakeGemini, blocked_prompt, seed_from_request
 

@@ -316,8 +316,9 @@ def test_no_seed_is_rejected_and_every_rejection_is_counted(poisoned_run):
     assert not [s for s, _ in outcome.rejected if s.generator == "seed"]
     assert all(reason for _, reason in outcome.rejected)
     assert Counter(reason for _, reason in outcome.rejected) == outcome.dropped
-    report = build_report(outcome.selected, outcome.dropped, outcome.fallbacks, target=1000, seeds=100)
-    assert sum(report["dropped"].values()) == len(outcome.rejected)
+    settings = {"target": 1000, "seeds": 100, "n": 10, "random_seed": 0, "primary": "gemini"}
+    report = build_report(outcome, settings)
+    assert sum(report.dropped.values()) == len(outcome.rejected) == sum(report.as_dict()["dropped"].values())
 
 
 def test_rejected_file_lines_carry_reasons_counted_in_the_report(tmp_path, monkeypatch):

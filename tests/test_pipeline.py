@@ -83,3 +83,12 @@ def test_worker_processes_run_without_the_cyclic_collector():
         assert pool.submit(gc.isenabled).result(timeout=60) is False
     finally:
         pool.shutdown()
+
+
+def test_one_pipeline_run_twice_gives_the_same_selection(seeds):
+    offline = OfflineGenerator(random_seed=0)
+    pipeline = Pipeline(offline, offline, progress=False)
+    first = pipeline.run([THIN, RICH, *seeds[:3]], 12, 60)
+    second = pipeline.run([THIN, RICH, *seeds[:3]], 12, 60)
+    assert [(s.user, s.assistant) for s in first.selected] == [(s.user, s.assistant) for s in second.selected]
+    assert first.dropped == second.dropped and len(first.selected) == 60

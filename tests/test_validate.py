@@ -10,7 +10,8 @@ import pytest
 from augment import run
 from augment.dataset.bundle import check_data
 from augment.errors import RunError
-from augment.dataset.validate import default_epochs, estimate_tokens, main, validate_bytes
+from augment.dataset.tokens import default_epochs, estimate_tokens
+from augment.dataset.validate import main, validate_bytes
 from seed_rows import small_seeds
 
 SYSTEM = "Bạn là trợ lý du lịch."

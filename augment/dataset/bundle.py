@@ -12,6 +12,7 @@ from augment.errors import RunError
 from augment.dataset.export import jsonl, sibling
 from augment.dataset.formats import format_path, render_files
 from augment.records import Sample
+from augment.dataset.report import BundleSummary, RunReport
 from augment.dataset.split import split_by_seed, split_path
 from augment.dataset.validate import FileReport, validate_bytes
 
@@ -31,8 +32,22 @@ class BundleOptions:
     seeds_path: Path
 
 
-def build_bundle(out: Path, samples: Sequence[Sample], system: str, report: dict, options: BundleOptions) -> dict[Path, str | bytes]:
-    """Return every data, provenance and card file; add formats, files, split and token_estimate to report."""
+@dataclass
+class Bundle:
+    """A run's data and provenance files, validated, and what the report and card say about them."""
+
+    out: Path
+    samples: Sequence[Sample]
+    files: dict[Path, str | bytes]
+    splits: dict[str, Sequence[Sample]]
+    formats: Sequence[str]
+    data_files: dict[Path, tuple[str, int]]  # data file -> (format, lines)
+    main: FileReport  # the validator's report on the first format's full file
+    summary: BundleSummary
+
+
+def build_bundle(out: Path, samples: Sequence[Sample], system: str, options: BundleOptions) -> Bundle:
+    """Render and validate every data and provenance file of the run."""
     splits = split_by_seed(samples, options.val_ratio, options.random_seed) if options.val_ratio > 0 else {}
     parts = {out: samples} | {split_path(out, name): part for name, part in splits.items()}
     data: dict[Path, tuple[str, bytes]] = {}
@@ -42,14 +57,24 @@ def build_bundle(out: Path, samples: Sequence[Sample], system: str, report: dict
         files[sibling(path, "meta.jsonl")] = jsonl(sample.meta() for sample in part)
     main = check_data(data)[format_path(out, options.formats[0])]
     lines = {path: encoded.count(b"\n") for path, (_, encoded) in data.items()}
-    _extend_report(report, options, lines, splits, main)
     files |= {path: encoded for path, (_, encoded) in data.items()}  # the very bytes that were validated
-    card = CardInput(
-        out=out, report=report, samples=samples, splits=splits, formats=options.formats,
-        files={path: (fmt, lines[path]) for path, (fmt, _) in data.items()},
-        tokens=main.tokens, token_stats=main.token_stats(), seeds_path=options.seeds_path,
+    summary = BundleSummary(
+        formats=list(options.formats),
+        lines={path.name: count for path, count in lines.items()},
+        split=_split_summary(splits, options.val_ratio),
+        token_estimate=main.token_stats(),
     )
-    return files | build_card(card)
+    data_files = {path: (fmt, lines[path]) for path, (fmt, _) in data.items()}
+    return Bundle(out, samples, files, splits, options.formats, data_files, main, summary)
+
+
+def card_files(bundle: Bundle, report: RunReport, seeds_path: Path) -> dict[Path, str | bytes]:
+    """Return the dataset card and its plot for a bundle and the run's report."""
+    card = CardInput(
+        out=bundle.out, report=report.as_dict(), samples=bundle.samples, splits=bundle.splits, formats=bundle.formats,
+        files=bundle.data_files, tokens=bundle.main.tokens, token_stats=bundle.summary.token_estimate, seeds_path=seeds_path,
+    )
+    return build_card(card)
 
 
 def check_data(data: dict[Path, tuple[str, str | bytes]]) -> dict[Path, FileReport]:
@@ -88,13 +113,12 @@ def stale_files(out: Path, written: Sequence[Path]) -> list[Path]:
     )
 
 
-def _extend_report(report: dict, options: BundleOptions, lines: dict[Path, int], splits: dict, main: FileReport) -> None:
-    report["formats"] = list(options.formats)
-    report["files"] = {path.name: count for path, count in lines.items()}
-    if splits:
-        report["split"] = {
-            "val_ratio": options.val_ratio,
-            **{name: len(part) for name, part in splits.items()},
-            **{f"{name}_seeds": len({sample.seed.id for sample in part}) for name, part in splits.items()},
-        }
-    report["token_estimate"] = main.token_stats()
+def _split_summary(splits: dict[str, Sequence[Sample]], val_ratio: float) -> dict:
+    """Return the split's ratio, lines and seeds per part, or {} without a split."""
+    if not splits:
+        return {}
+    return {
+        "val_ratio": val_ratio,
+        **{name: len(part) for name, part in splits.items()},
+        **{f"{name}_seeds": len({sample.seed.id for sample in part}) for name, part in splits.items()},
+    }

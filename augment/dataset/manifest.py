@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from augment import __version__
+from augment.dataset.report import RunReport
 
 
 def file_hash(data: bytes) -> str:
@@ -24,8 +25,9 @@ def input_hashes(seeds_path: Path) -> dict[str, str]:
     return hashes
 
 
-def build_manifest(seeds_path: Path, flags: dict, report: dict, seconds: float, exit_status: int) -> dict:
+def build_manifest(seeds_path: Path, flags: dict, run: RunReport, seconds: float, exit_status: int) -> dict:
     """Return the manifest written beside the outputs."""
+    report = run.as_dict()
     return {
         "package_version": __version__,
         "inputs": input_hashes(seeds_path),

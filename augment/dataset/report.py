@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from augment.quality.dedup import Fingerprint
 from augment.quality.diversity import diversity
 from augment.records import Sample
+
+if TYPE_CHECKING:
+    from augment.pipeline import Outcome
 
 
 # The provenance fields the report counts samples by, as by_intent, by_place, ...
@@ -20,24 +24,77 @@ def _count(values: Iterable[str]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
+@dataclass
+class RunReport:
+    """The run summary saved as report.json and printed at the end: settings, what was written and dropped, usage."""
+
+    target: int
+    seeds: int
+    n: int
+    random_seed: int
+    primary: str  # "offline" or "gemini"
+    written: int
+    counts: dict[str, dict[str, int]]  # by_intent, by_place, by_generator, by_method, by_register, by_grounding
+    dropped: dict[str, int]
+    fallbacks: dict[str, int]
+    diversity: dict
+    api: dict = field(default_factory=dict)  # a Gemini run: model, api_calls, cache_hits, tokens, failed_attempts, fallback_share
+    batch: dict | None = None  # with --batch: the job's summary
+    files: BundleSummary | None = None
+
+    def as_dict(self) -> dict:
+        """Return the report as report.json holds it (key order included)."""
+        report = {
+            "target": self.target, "seeds": self.seeds, "n": self.n, "random_seed": self.random_seed, "primary": self.primary,
+            **self.api,
+            **({"batch": self.batch} if self.batch is not None else {}),
+            "written": self.written,
+            **self.counts,
+            "dropped": self.dropped,
+            "fallbacks": self.fallbacks,
+            "diversity": self.diversity,
+        }
+        if self.files is not None:
+            report |= {"formats": self.files.formats, "files": self.files.lines}
+            report |= {"split": self.files.split} if self.files.split else {}
+            report["token_estimate"] = self.files.token_estimate
+        return report
+
+
+@dataclass(frozen=True)
+class BundleSummary:
+    """What the written files hold: formats, lines per file, the split's sizes, the token estimate."""
+
+    formats: list[str]
+    lines: dict[str, int]  # file name -> lines
+    split: dict
+    token_estimate: dict
+
+
 def build_report(
-    selected: list[Sample], dropped: Counter, fallbacks: Counter, fingerprints: Mapping[str, Fingerprint] | None = None, **run: object
-) -> dict:
-    """Return the run summary: settings, counts of what was written and dropped (fingerprints: of the user turns, if known)."""
+    outcome: Outcome, settings: dict, api: dict | None = None, batch: dict | None = None, files: BundleSummary | None = None
+) -> RunReport:
+    """Return the run summary of an outcome (settings: target, seeds, n, random_seed, primary)."""
+    selected = outcome.selected
     metas = [sample.meta() for sample in selected]  # built once for all the counts
-    return {
-        **run,
-        "written": len(selected),
-        **{f"by_{field}": _count(meta[field] for meta in metas) for field in _COUNTED},
-        "by_grounding": _count(sample.grounding or "plain" for sample in selected),
-        "dropped": dict(sorted(dropped.items())),
-        "fallbacks": dict(sorted(fallbacks.items())),
-        "diversity": diversity(selected, fingerprints),
-    }
+    counts = {f"by_{field}": _count(meta[field] for meta in metas) for field in _COUNTED}
+    counts["by_grounding"] = _count(sample.grounding or "plain" for sample in selected)
+    return RunReport(
+        **settings,
+        written=len(selected),
+        counts=counts,
+        dropped=dict(sorted(outcome.dropped.items())),
+        fallbacks=dict(sorted(outcome.fallbacks.items())),
+        diversity=diversity(selected, outcome.fingerprints),
+        api=api or {},
+        batch=batch,
+        files=files,
+    )
 
 
-def summary_lines(report: dict) -> list[str]:
+def summary_lines(run: RunReport) -> list[str]:
     """Return the short human summary printed at the end of a run."""
+    report = run.as_dict()
     lines = [f"wrote {report['written']} of {report['target']} samples from {report['seeds']} seeds"]
     for key in ("by_intent", "by_generator", "by_register", "by_grounding", "dropped", "fallbacks", "failed_attempts"):
         if report.get(key):

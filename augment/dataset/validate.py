@@ -4,36 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import statistics
 import sys
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from augment.dataset.formats import FORMATS, ROLE_NAMES, Turn, detect_format, read_turns
+from augment.dataset.tokens import MAX_TOKENS_PER_EXAMPLE, MIN_EXAMPLES, TARGET_EPOCHS, TOKEN_ESTIMATE, default_epochs, example_tokens
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
-
-# The OpenAI cookbook's limits and epoch rule (Chat_finetuning_data_prep).
-MAX_TOKENS_PER_EXAMPLE = 16_385
-TARGET_EPOCHS = 3
-MIN_TARGET_EXAMPLES, MAX_TARGET_EXAMPLES = 100, 25_000
-MIN_DEFAULT_EPOCHS, MAX_DEFAULT_EPOCHS = 1, 25
-# OpenAI refuses a training file with fewer examples than this.
-MIN_EXAMPLES = 10
-
-# No tokenizer ships offline (tiktoken downloads its BPE files), so tokens are estimated. chars/4 undercounts
-# Vietnamese badly: every accented letter is 2-3 UTF-8 bytes and cl100k_base merges few of them. OpenAI's
-# GPT-4o announcement gives 33 cl100k_base tokens for a 115-byte Vietnamese sentence (3.5 bytes a token);
-# 3 bytes a token errs high, which is the safe side for length limits and cost.
-BYTES_PER_TOKEN = 3
-TOKENS_PER_MESSAGE = 4  # the cookbook's 3 per message plus 1 for the role
-TOKENS_PER_REPLY = 3
-TOKEN_ESTIMATE = "estimate: ceil(UTF-8 bytes / 3) per turn + 4 per message + 3, sized for cl100k_base on Vietnamese"
 
 _OPENAI_MESSAGE_KEYS = {"role", "content", "name", "weight", "function_call"}
 _OPENAI_ROLES = {"system", "user", "assistant", "function"}
@@ -113,26 +96,6 @@ class FileReport:
                 f"about {stats['training_tokens_default_epochs']:,})"
             )
         return lines
-
-
-@lru_cache(maxsize=4096)  # the system prompt is on every line, and the variants of a seed share answers
-def estimate_tokens(text: str) -> int:
-    """Estimate the cl100k_base tokens of a text from its UTF-8 length (an estimate, not a tokenizer)."""
-    return math.ceil(len(text.encode("utf-8", "surrogatepass")) / BYTES_PER_TOKEN)
-
-
-def example_tokens(turns: Sequence[Turn]) -> int:
-    """Estimate an example's tokens the way the cookbook counts them: per message overhead plus contents."""
-    return TOKENS_PER_REPLY + sum(TOKENS_PER_MESSAGE + estimate_tokens(text) for _, text in turns)
-
-
-def default_epochs(examples: int) -> int:
-    """Return the epochs OpenAI picks by default for this many examples (the cookbook's rule)."""
-    if examples * TARGET_EPOCHS < MIN_TARGET_EXAMPLES:
-        return min(MAX_DEFAULT_EPOCHS, MIN_TARGET_EXAMPLES // examples)
-    if examples * TARGET_EPOCHS > MAX_TARGET_EXAMPLES:
-        return max(MIN_DEFAULT_EPOCHS, MAX_TARGET_EXAMPLES // examples)
-    return TARGET_EPOCHS
 
 
 class _Checker:
@@ -407,7 +370,7 @@ def validate_file(path: Path, fmt: str | None = None, max_tokens: int = MAX_TOKE
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every flag documented."""
     parser = argparse.ArgumentParser(
-        prog="python -m augment.dataset.validate",
+        prog="python -m augment.validate",
         description="Check fine-tuning JSONL files (OpenAI, Gemini or ShareGPT) before uploading them. "
         "Prints one line per problem as FILE:LINE: level: check: message, then a summary per file; exits 1 on any error.",
     )

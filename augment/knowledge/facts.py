@@ -114,7 +114,7 @@ def _destination(d: dict) -> Destination:
 
 @cache
 def load_facts() -> Facts:
-    """Read augment/data/facts.toml once."""
+    """Read augment/knowledge/data/facts.toml once."""
     raw = tomllib.loads(resources.files("augment.knowledge.data").joinpath("facts.toml").read_text("utf-8"))
     return Facts(
         destinations=tuple(_destination(d) for d in raw["destination"]),

@@ -11,7 +11,7 @@ from augment.generators.gemini.cache import ResponseCache
 from augment.generators.gemini.settings import GeminiSettings
 from augment.generators.gemini.plan import Request, RequestPlanner
 from augment.records import Seed
-from augment.dataset.validate import estimate_tokens
+from augment.dataset.tokens import estimate_tokens
 
 # Output tokens of one variant beyond its question and answer: JSON keys and quotes, register and method labels.
 _VARIANT_OVERHEAD = 25
