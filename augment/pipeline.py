@@ -13,7 +13,7 @@ from augment.quality.dedup import Deduper, Fingerprint
 from augment.quality.gates import check_sample, seed_sample
 from augment.generators.base import Generation, Generator
 from augment.generators.offline import OfflineGenerator
-from augment.prepare import PreparedVariants
+from augment.generators.prepare import PreparedVariants
 from augment.records import Sample, Seed
 from augment.quality.select import plan_quotas, select
 

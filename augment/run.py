@@ -27,7 +27,7 @@ from augment.dataset.lock import output_lock
 from augment.logs import setup_logging
 from augment.dataset.manifest import build_manifest
 from augment.pipeline import Pipeline, variants_wanted
-from augment.prepare import PARALLEL_FROM, collector_paused, default_workers
+from augment.generators.prepare import PARALLEL_FROM, collector_paused, default_workers
 from augment.knowledge.prompting import system_prompt
 from augment.dataset.report import RunReport, build_report, fallback_share, summary_lines
 from augment.knowledge.seeds import load_seeds

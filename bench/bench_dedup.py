@@ -21,7 +21,7 @@ from pathlib import Path
 
 from augment.quality.dedup import NEAR_THRESHOLD, Deduper
 from augment.generators.offline import OfflineGenerator
-from augment.prepare import collector_paused
+from augment.generators.prepare import collector_paused
 from augment.records import Sample
 from augment.knowledge.seeds import load_seeds
 from augment.text import exact_key, jaccard, shingles

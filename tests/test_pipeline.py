@@ -8,7 +8,7 @@ from itertools import islice
 
 from augment.generators.offline import OfflineGenerator
 from augment.pipeline import Pipeline
-from augment.prepare import PreparedVariants, checked_variants, collector_paused, process_pool
+from augment.generators.prepare import PreparedVariants, checked_variants, collector_paused, process_pool
 from augment.records import Seed
 
 RICH = Seed("A1", "price", "Đà Lạt", "Cho mình hỏi giá vé Thung lũng Tình Yêu bao nhiêu tiền ạ?", "Dạ, vé khoảng 250.000 đồng/người ạ.")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from augment.knowledge.facts import load_facts
-from augment.prepare import PARALLEL_FROM, default_workers
+from augment.generators.prepare import PARALLEL_FROM, default_workers
 from augment.run import main
 from augment.text import exact_key, loose_key
 from conftest import SEEDS, digit_runs, write_csv

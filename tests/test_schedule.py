@@ -82,7 +82,7 @@ def test_kill_9_during_a_parallel_run_leaves_no_worker_behind(tmp_path):
     out = tmp_path / "o" / "fine_tune.jsonl"
     # A child run that stalls once its worker processes are up, and says which they are.
     script = (
-        "import sys, time; import augment.prepare as p\n"
+        "import sys, time; import augment.generators.prepare as p\n"
         "real = p.PreparedVariants._start\n"
         "def stall(self, *args):\n"
         "    real(self, *args); print(*self._executor._processes, flush=True); time.sleep(60)\n"
