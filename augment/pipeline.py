@@ -33,6 +33,11 @@ class Outcome:
     fallbacks: Counter = field(default_factory=Counter)
     fingerprints: dict[str, Fingerprint] = field(default_factory=dict)  # user turn -> its fingerprint, for each kept
 
+    def note_rejected(self, rejected: Sequence[tuple[Sample, str]]) -> None:
+        """Record candidates a later stage refused, with their reasons."""
+        self.rejected.extend(rejected)
+        self.dropped.update(reason for _, reason in rejected)
+
 
 class Pipeline:
     """Build exactly target samples from checked seeds with a primary generator, topped up offline."""

@@ -32,6 +32,7 @@ class Sample:
     fallback: str = ""  # why the offline generator stood in, if it did
     context: str = ""  # retrieved-context block for grounded samples
     grounding: str = ""  # "", "grounded" or "no-figure"
+    misconception: str = ""  # the misconception whose false premise the user turn carries, e.g. "dalat-sea"
 
     def meta(self) -> dict:
         """Return the provenance line written beside the training line."""
@@ -47,4 +48,6 @@ class Sample:
             meta["fallback"] = self.fallback
         if self.grounding:
             meta["grounding"] = self.grounding
+        if self.misconception:
+            meta["misconception"] = self.misconception
         return meta

@@ -17,12 +17,14 @@ from augment.generators.gemini.estimate import dry_run_lines, offline_lines
 from augment.dataset.export import jsonl, sibling, write_atomically
 from augment.dataset.formats import DEFAULT_FORMAT, FORMATS
 from augment.generators.gemini.cache import DEFAULT_CACHE
+from augment.quality.corrections import check_misconception
 from augment.quality.gates import check_answer, check_seeds
 from augment.generators.base import Generator
 from augment.generators.gemini.client import GeminiGenerator
 from augment.generators.gemini.settings import DEFAULT_MODEL, GeminiSettings, find_api_key
 from augment.generators.offline import OfflineGenerator
 from augment.generators.ground import ground
+from augment.generators.misconceptions import add_misconceptions
 from augment.dataset.lock import output_lock
 from augment.logs import setup_logging
 from augment.dataset.manifest import build_manifest
@@ -92,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="print only warnings and errors; no progress bar")
     parser.add_argument("--format", action="extend", type=_format_list, metavar="FORMAT", help=f"output format(s), repeatable or comma-separated: {', '.join(FORMATS)} (default openai, written to --out; others go beside it, e.g. fine_tune.gemini.jsonl)")
     parser.add_argument("--val-ratio", type=_ratio, default=0.0, help="also write a train/validation split with this share of the seeds in validation, every variant of a seed on one side (e.g. 0.1 writes fine_tune.train.jsonl and fine_tune.val.jsonl; default 0: no split)")
+    parser.add_argument("--misconceptions", type=_ratio, default=0.03, help="share of lines whose traveller holds a false foundational belief (Đà Lạt có biển, Hội An thuộc Quảng Nam) that the answer corrects first, then helps (default 0.03; 0 disables)")
     parser.add_argument("--grounded-ratio", type=_ratio, default=0.3, help="share of lines whose user turn carries a retrieved-context block (prompts/grounded_user.txt) and whose answer takes its prices, times and distances from it (default 0.3; 0 disables)")
     parser.add_argument("--workers", type=_positive_int, metavar="N", help=f"processes preparing offline variants and their checks; the output is the same for any N (default: one per CPU core from {PARALLEL_FROM:,} seeds, else 1)")
     parser.add_argument("--log-file", type=Path, help="also append structured JSON log lines to this file")
@@ -198,6 +201,8 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
         outcome = Pipeline(primary, offline, progress=not args.quiet, workers=workers).run(seeds, args.n, target)
     with collector_paused():
         outcome.selected = ground(outcome.selected, args.grounded_ratio, args.seed, check=check_answer)
+        outcome.selected, refused = add_misconceptions(outcome.selected, args.misconceptions, args.seed, check_misconception)
+        outcome.note_rejected(refused)
         bundle = build_bundle(args.out, outcome.selected, system_prompt(), _bundle_options(args))  # validated, not written
         settings = {"target": target, "seeds": len(seeds), "n": args.n, "random_seed": args.seed, "primary": primary.name}
         report = build_report(outcome, settings, _api_usage(primary, outcome.selected, args), batch, bundle.summary)

@@ -211,6 +211,9 @@ def _contents_section(card: CardInput) -> str:
     parts += ["| user register | lines |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in card.report.get("by_register", {}).items())]
     parts += ["", "| grounding (retrieved-context block in the user turn) | lines |", "| --- | --- |",
               *(f"| {k} | {v} |" for k, v in card.report.get("by_grounding", {}).items())]
+    if card.report.get("by_misconception"):
+        parts += ["", "| misconception (a false premise the answer corrects first) | lines |", "| --- | --- |",
+                  *(f"| {k} | {v} |" for k, v in card.report["by_misconception"].items())]
     return "\n".join(parts)
 
 

@@ -79,6 +79,8 @@ def build_report(
     metas = [sample.meta() for sample in selected]  # built once for all the counts
     counts = {f"by_{field}": _count(meta[field] for meta in metas) for field in _COUNTED}
     counts["by_grounding"] = _count(sample.grounding or "plain" for sample in selected)
+    if any(sample.misconception for sample in selected):
+        counts["by_misconception"] = _count(sample.misconception for sample in selected if sample.misconception)
     return RunReport(
         **settings,
         written=len(selected),
@@ -96,7 +98,7 @@ def summary_lines(run: RunReport) -> list[str]:
     """Return the short human summary printed at the end of a run."""
     report = run.as_dict()
     lines = [f"wrote {report['written']} of {report['target']} samples from {report['seeds']} seeds"]
-    for key in ("by_intent", "by_generator", "by_register", "by_grounding", "dropped", "fallbacks", "failed_attempts"):
+    for key in ("by_intent", "by_generator", "by_register", "by_grounding", "by_misconception", "dropped", "fallbacks", "failed_attempts"):
         if report.get(key):
             parts = ", ".join(f"{name} {count}" for name, count in report[key].items())
             lines.append(f"  {key.replace('_', ' ')}: {parts}")

@@ -1,0 +1,106 @@
+"""Misconception samples: a false premise in the user turn, corrected first in the answer, balanced in the output."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+
+from augment.generators.misconceptions import REGISTERS, add_misconceptions, misconception_sample
+from augment.knowledge.facts import load_facts
+from augment.knowledge.misconceptions import misconceptions
+from augment.quality.corrections import check_misconception
+from augment.run import main
+from augment.text import strip_diacritics
+from tests.conftest import SEEDS
+
+ROWS = misconceptions()
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.key for row in ROWS])
+def test_every_row_makes_samples_in_every_register_that_pass_the_guard(row):
+    rng = random.Random(7)
+    for register in REGISTERS:
+        for _ in range(6):  # several draws: every correction, need and closer gets its turn
+            sample = misconception_sample(row, register, rng)
+            assert check_misconception(sample) == "", (sample.user, sample.assistant)
+            assert sample.assistant.startswith("Dạ") and sample.misconception == row.key
+
+
+def test_derived_rows_agree_with_the_facts_file():
+    facts = load_facts()
+    kinds = Counter(row.kind for row in ROWS)
+    assert len(kinds) >= 4 and len({row.destination for row in ROWS}) >= 4
+    for row in ROWS:
+        destination = facts.by_key(row.destination)
+        slots = dict(row.slots)
+        assert slots["region"] == destination.region and slots["province"].endswith(destination.province)
+        if row.kind == "sea":
+            assert destination.sea is False
+        if row.kind == "province":
+            assert slots["former"] in destination.former and destination.province not in destination.former
+
+
+def test_user_turns_carry_the_premise_in_their_register():
+    rng = random.Random(3)
+    for row in ROWS:
+        plain = misconception_sample(row, "nodiacritics", rng).user
+        assert plain == strip_diacritics(plain) and plain == plain.lower()
+        polite = misconception_sample(row, "polite", rng).user
+        subject = dict(row.slots)["landmark"] or row.place
+        assert subject in polite
+
+
+def _with_answer(row, answer):
+    return replace(misconception_sample(row, "polite", random.Random(1)), assistant=answer)
+
+
+def test_an_answer_that_repeats_the_premise_or_skips_the_correction_is_rejected():
+    sea = next(row for row in ROWS if row.key == "dalat-sea")
+    province = next(row for row in ROWS if row.key == "hoian-province")
+    landmark = next(row for row in ROWS if row.kind == "landmark")
+    # Goes straight to the need: the belief is left standing.
+    assert check_misconception(_with_answer(sea, "Dạ, bạn có thể ghé Nha Trang cách khoảng 135 km ạ. Chúc bạn vui!")) == "missing-correction"
+    # Corrects, then restates the belief as true.
+    restated = "Dạ, Đà Lạt không có biển đâu ạ. Tuy vậy Đà Lạt có bãi biển nhỏ ở hồ Tuyền Lâm, bạn ghé nhé."
+    assert check_misconception(_with_answer(sea, restated)) != ""
+    assert check_misconception(_with_answer(sea, "Dạ, Đà Lạt có biển đẹp lắm ạ, bạn ra bãi nào cũng được.")) != ""
+    stale = "Dạ, Hội An thuộc thành phố Đà Nẵng ạ. Bạn cứ ghi địa chỉ tỉnh Quảng Nam như cũ nhé."
+    assert check_misconception(_with_answer(province, stale)) == "repeats-premise"
+    wrong = landmark.fill("Dạ, đúng rồi ạ, {landmark} ở {wrong_place}, bạn đi taxi là tới.")
+    assert check_misconception(_with_answer(landmark, wrong)) == "missing-correction"
+
+
+def test_add_misconceptions_replaces_plain_variants_and_keeps_the_count(seeds):
+    from augment.generators.offline import OfflineGenerator
+    from augment.pipeline import Pipeline
+
+    offline = OfflineGenerator(random_seed=0)
+    selected = Pipeline(offline, offline, progress=False).run(seeds[:20], 10, 200).selected
+    lines, refused = add_misconceptions(selected, 0.05, 0, check_misconception)
+    made = [s for s in lines if s.misconception]
+    assert len(lines) == 200 and len(made) == 10 and not refused
+    assert all(s.generator == "seed" for s in selected if s.generator == "seed" and s in lines)
+    assert sum(s.generator == "seed" for s in lines) == sum(s.generator == "seed" for s in selected)  # seeds' pairs stay
+    assert add_misconceptions(selected, 0, 0, check_misconception) == (selected, [])
+
+
+def test_default_output_holds_the_share_over_destinations_and_kinds(tmp_path):
+    out = tmp_path / "fine_tune.jsonl"
+    assert main(["--offline", "--quiet", "--seeds", str(SEEDS), "--out", str(out)]) == 0
+    metas = [json.loads(line) for line in (tmp_path / "fine_tune.meta.jsonl").read_text("utf-8").splitlines()]
+    lines = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    tagged = [(meta, line) for meta, line in zip(metas, lines) if "misconception" in meta]
+    assert len(lines) == 1000 and 25 <= len(tagged) <= 35
+    rows = {row.key: row for row in ROWS}
+    assert len({rows[m["misconception"]].destination for m, _ in tagged}) >= 4
+    assert len({rows[m["misconception"]].kind for m, _ in tagged}) >= 4
+    report = json.loads((tmp_path / "fine_tune.report.json").read_text("utf-8"))
+    assert sum(report["by_misconception"].values()) == len(tagged)
+    assert "misconception" in (tmp_path / "README.md").read_text("utf-8")
+    out0 = tmp_path / "zero" / "fine_tune.jsonl"
+    assert main(["--offline", "--quiet", "--seeds", str(SEEDS), "--out", str(out0), "--misconceptions", "0"]) == 0
+    assert "misconception" not in (tmp_path / "zero" / "fine_tune.meta.jsonl").read_text("utf-8")
