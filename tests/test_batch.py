@@ -15,7 +15,7 @@ from fake_gemini import FakeGemini, http_error, seed_from_request
 
 KEY = "test-key"
 N = 4  # the seed's own pair and 3 variants per seed
-FAST = ("--backoff", "0.01", "--timeout", "2", "--batch-poll", "0.05")
+FAST = ("--backoff", "0.01", "--timeout", "2", "--batch-poll", "0.05", "--misconceptions", "0")  # counts of Gemini lines only
 
 
 @pytest.fixture

@@ -87,6 +87,8 @@ def test_every_variant_keeps_its_seed_names_and_numbers(default_run, seeds):
     by_id = {s.id: s for s in seeds}
     names = [loose_key(name) for name in load_facts().locked_names()]
     for m, record in zip(meta, records):
+        if m.get("misconception"):  # a false premise on a synthetic seed: test_misconceptions.py
+            continue
         question_turn = record["messages"][1]["content"].split("\n\nCâu hỏi: ")[-1]  # grounded: after the context
         seed, user = by_id[m["seed_id"]], loose_key(question_turn)
         question = loose_key(seed.question)

@@ -78,7 +78,7 @@ def _lines(path: Path) -> list[dict]:
 def test_run_with_val_ratio_writes_disjoint_splits_beside_the_full_file(tmp_path):
     out = tmp_path / "out" / "fine_tune.jsonl"
     code = main(["--seeds", str(small_seeds(tmp_path / "seeds.csv")), "--out", str(out), "--n", "3",
-                 "--offline", "--quiet", "--val-ratio", "0.2", "--format", "openai,gemini"])
+                 "--offline", "--quiet", "--val-ratio", "0.2", "--format", "openai,gemini", "--misconceptions", "0"])
     assert code == 0
     full, train, val = _lines(out), _lines(split_path(out, "train")), _lines(split_path(out, "val"))
     assert len(full) == 30 and len(train) + len(val) == 30 and val
