@@ -19,6 +19,8 @@ from augment.run import main
 from conftest import SEEDS
 
 EXACT = ("o200k_base", "cl100k_base")
+# bpe-openai's rank loader, imported here for its data files, calls a deprecated importlib function.
+pytestmark = pytest.mark.filterwarnings("ignore:open_binary is deprecated:DeprecationWarning")
 
 
 @pytest.fixture(scope="module")
@@ -84,11 +86,14 @@ def test_without_the_tokenizer_the_estimate_is_calibrated_and_says_so(name, refe
     assert estimate.describe().startswith("estimate: ") and "calibrated against" in estimate.describe()
 
 
-def test_gemini_is_an_estimate_and_says_it_is_not_calibrated():
+def test_gemini_is_always_a_labelled_estimate_and_the_dry_run_budget_errs_high(default_output):
     gemini = counter(GEMINI)
     assert not gemini.exact and gemini.kind == "estimate"
-    assert "not calibrated" in gemini.describe() and "exact" not in gemini.describe().split(";")[0]
-    assert estimate_tokens("Đà Lạt") == gemini.text("Đà Lạt") == 4  # the --dry-run count: ceil(10 bytes / 3)
+    assert gemini.describe().startswith("estimate: UTF-8 bytes / 4.3 per turn, calibrated against Gemma 3's tokenizer")
+    assert gemini.text("Đà Lạt") == 3 and estimate_tokens("Đà Lạt") == 4  # 10 bytes: / 4.3 counted, / 3 budgeted
+    _, records = default_output
+    texts = [text for record in records for _, text in read_turns(record, "openai")]
+    assert sum(map(estimate_tokens, texts)) > 1.3 * sum(map(gemini.text, texts))  # the budget stays on the high side
 
 
 def test_limits_come_from_the_data_file():
