@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import sys
 from importlib import resources
 
 import pytest
@@ -13,6 +14,7 @@ import tiktoken.load
 from tiktoken_ext import openai_public
 
 from augment.dataset.formats import read_turns
+from augment.dataset import tokens
 from augment.dataset.tokens import GEMINI, TokenCounter, counter, encodings, estimate_tokens
 from augment.dataset.validate import validate_file
 from augment.run import main
@@ -100,3 +102,10 @@ def test_limits_come_from_the_data_file():
     limits = {name: encoding.limit for name, encoding in encodings().items()}
     assert limits == {"o200k_base": 65_536, "cl100k_base": 16_385, "gemini": 131_072}
     assert all(counter(name).exact for name in EXACT)  # bpe-openai is a dependency: exact counts here
+
+
+def test_without_bpe_openai_the_counters_fall_back_to_the_estimate(monkeypatch):
+    monkeypatch.setitem(sys.modules, "bpe_openai", None)  # what an install without the package sees: ImportError
+    assert tokens._tokenizer("o200k_base") is None and tokens._tokenizer(GEMINI) is None
+    fallback = TokenCounter(encodings()["o200k_base"], tokens._tokenizer("o200k_base"))
+    assert fallback.kind == "estimate" and fallback.text("Đà Lạt") == 3  # ceil(10 bytes / 3.98)

@@ -191,3 +191,9 @@ def test_check_data_turns_a_lone_surrogate_into_a_run_error_not_a_crash(tmp_path
     text = json.dumps(_openai("Hỏi \ud800?"), ensure_ascii=False) + "\n"
     with pytest.raises(RunError, match="failed validation"):
         check_data({tmp_path / "f.jsonl": ("openai", text)})
+
+
+def test_a_turn_too_long_for_the_tokenizer_is_flagged_not_a_crash():
+    report = validate_bytes(_file(_openai("Hỏi? " * 250_000)), "f.jsonl")  # 1.25 million characters
+    assert [p.check for p in report.warnings] == ["over_token_limit", "too_few_examples"]
+    assert report.tokens[0] > report.limit

@@ -211,7 +211,7 @@ _TRAINER_ROWS = (
     ("openai", "| OpenAI fine-tuning | `{openai}` | upload as is; counts below in o200k_base |"),
     ("openai", "| LLaMA-Factory | `{openai}` | entry `{openai_entry}` in `{info}` (sharegpt formatting, role/content tags) |"),
     ("sharegpt", "| LLaMA-Factory | `{sharegpt}` | entry `{sharegpt_entry}` in `{info}` (sharegpt formatting, system column) |"),
-    ("sharegpt", "| not TRL | `{sharegpt}` | TRL refuses it with assistant-only loss and drops its system prompt with full loss: use the messages file |"),
+    ("sharegpt", "| TRL: not this file | `{sharegpt}` | TRL refuses it with assistant-only loss and drops its system prompt with full loss: use the messages file |"),
     ("gemini", "| Vertex AI Gemini supervised tuning | `{gemini}` | upload as is (`systemInstruction` + `contents`) |"),
 )
 
@@ -286,22 +286,21 @@ def _lengths_section(card: CardInput, plot_name: str) -> str:
         f"- assistant turn: {_spread(answers)} characters",
     ]
     if card.token_stats:
-        lines += ["", _tokens_table(card.token_stats)]
+        lines += ["", _tokens_table(card.token_stats, format_path(card.out, card.formats[0]).name)]
     return "\n".join(lines)
 
 
-def _tokens_table(token_stats: dict[str, dict]) -> str:
+def _tokens_table(token_stats: dict[str, dict], name: str) -> str:
     """Return tokens per example of the main file in each encoding, saying which counts are exact and how."""
     rows = []
-    for name, stats in token_stats.items():
-        serves = encodings()[name].serves
+    for encoding, stats in token_stats.items():
         rows.append(
-            f"| {name} | {serves} | {stats['counted']} | {stats['min']} / {stats['median']} / {stats['max']} | "
+            f"| {encoding} | {encodings()[encoding].serves} | {stats['counted']} | {stats['min']} / {stats['median']} / {stats['max']} | "
             f"{stats['total']:,} | {stats['over_limit']} over {stats['limit']:,} | {stats['training_tokens_3_epochs']:,} |"
         )
-    methods = [f"- {name}: {stats['method']}" for name, stats in token_stats.items()]
+    methods = [f"- {encoding}: {stats['method']}" for encoding, stats in token_stats.items()]
     return "\n".join([
-        "Tokens per example (system prompt, user turn and answer, with the format's overhead):",
+        f"Tokens per example of `{name}` (every line; system prompt, user turn and answer, with each target's overhead):",
         "",
         "| encoding | for | counted | min / median / max | total | limit | training tokens, 3 epochs |",
         "| --- | --- | --- | --- | --- | --- | --- |",

@@ -143,8 +143,16 @@ def _tokenizer(name: str) -> Callable[[str], int] | None:
             encoding = bpe_openai.get_encoding(name)
         except Exception:  # noqa: BLE001 - an unknown encoding or unreadable ranks: fall back to the estimate
             return None
-    # encode_ordinary: a training example's text is text, even where it spells a special token.
-    return lambda text: len(encoding.encode_ordinary(text))
+
+    def count(text: str) -> int:
+        # encode_ordinary: a training example's text is text, even where it spells a special token.
+        try:
+            return len(encoding.encode_ordinary(text))
+        except Exception:  # noqa: BLE001 - it refuses texts of a million characters or 200,000 tokens
+            # Far over every model's limit either way: the validator flags the example with the estimate.
+            return math.ceil(len(text.encode("utf-8", "surrogatepass")) / encodings()[name].bytes_per_token)
+
+    return count
 
 
 @lru_cache(maxsize=4096)  # the dry run's system prompt is in every request
