@@ -25,6 +25,7 @@ from augment.generators.gemini.settings import DEFAULT_MODEL, GeminiSettings, fi
 from augment.generators.offline import OfflineGenerator
 from augment.generators.ground import ground
 from augment.generators.misconceptions import add_misconceptions
+from augment.dataset.llamafactory import info_path, read_registry, registry_text
 from augment.dataset.lock import output_lock
 from augment.logs import setup_logging
 from augment.dataset.manifest import build_manifest
@@ -185,6 +186,7 @@ def _run(args: argparse.Namespace, started: float) -> int:
     target = args.target or len(seeds) * args.n
     check_splittable(args.val_ratio, len(seeds), target)
     check_card_path(args.out)
+    read_registry(args.out)  # a broken dataset_info.json stops the run before anything is written
     if args.dry_run:
         return _dry_run(args, seeds, target)
     with output_lock(args.out):  # taken only once the input is known good, so bad input touches nothing
@@ -297,11 +299,17 @@ def _write_outputs(out: Path, outcome, bundle: Bundle, report: RunReport, manife
     rejected = ({"reason": reason, **sample.meta(), "user": sample.user, "assistant": sample.assistant} for sample, reason in outcome.rejected)
     files = bundle.files | card_files(bundle, report, seeds_path)
     files |= {
-        sibling(out, "rejected.jsonl"): jsonl(rejected),
+        info_path(out): registry_text(out, ((path, fmt) for path, (fmt, _) in bundle.data_files.items())),
         sibling(out, "report.json"): json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n",
         sibling(out, "manifest.json"): json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
     }
+    # No empty files: the rejected file only when something was rejected (datasets cannot load an empty JSON file).
+    rejected_path = sibling(out, "rejected.jsonl")
+    if outcome.rejected:
+        files[rejected_path] = jsonl(rejected)
     write_atomically(files)
+    if not outcome.rejected:
+        rejected_path.unlink(missing_ok=True)  # an earlier run's rejects would now misdescribe this output
     for path in stale_files(out, [*files, state_path(out)]):
         log.warning("%s is left from an earlier run with other --format/--val-ratio flags; this run did not write it", path)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -50,19 +51,22 @@ def test_card_says_how_it_was_made_and_what_is_in_it(split_run):
     assert "| user register | lines |" in card
     report = json.loads(out.with_name("fine_tune.report.json").read_text(encoding="utf-8"))
     assert f"{sum(report['dropped'].values())} generated candidates" in card
-    assert "estimate, not a tokenizer" in card and "3 epochs" in card
+    assert "| o200k_base | OpenAI gpt-4o" in card and "| gemini | Gemini supervised tuning on Vertex AI | estimate |" in card
+    assert "- o200k_base: exact: o200k_base tokenizer (bpe-openai " in card and "training tokens, 3 epochs" in card
     assert "load_dataset(\"json\", data_files=" in card
 
 
-def test_data_loads_as_the_card_says(split_run, tmp_path):
+def test_data_loads_as_the_card_says(split_run, tmp_path, monkeypatch):
     out, card = split_run
-    paths = {"train": str(out.with_name("fine_tune.train.jsonl")), "validation": str(out.with_name("fine_tune.val.jsonl"))}
+    paths = {"train": "fine_tune.train.jsonl", "validation": "fine_tune.val.jsonl"}  # relative to the card's folder
     assert f"openai = load_dataset(\"json\", data_files={json.dumps(paths)})" in card
+    assert 'data = load_dataset(os.getcwd(), "openai")' in card
+    monkeypatch.chdir(out.parent)  # the card's snippets run from its folder
     by_files = load_dataset("json", data_files=paths, cache_dir=str(tmp_path / "a"))
     for config in ("openai", "sharegpt"):  # the folder itself, through the configs in the card's metadata
-        by_folder = load_dataset(str(out.parent), config, cache_dir=str(tmp_path / config))
+        by_folder = load_dataset(os.getcwd(), config, cache_dir=str(tmp_path / config))
         assert {split: len(rows) for split, rows in by_folder.items()} == {split: len(rows) for split, rows in by_files.items()}
-    assert load_dataset(str(out.parent), "openai", cache_dir=str(tmp_path / "b"))["validation"].to_list() == by_files["validation"].to_list()
+    assert load_dataset(os.getcwd(), "openai", cache_dir=str(tmp_path / "b"))["validation"].to_list() == by_files["validation"].to_list()
 
 
 def test_card_and_plot_are_regenerated_on_every_run(tmp_path):
@@ -104,3 +108,45 @@ def test_stale_files_lists_outputs_of_earlier_runs_only(tmp_path):
     for name in ("fine_tune.jsonl", "fine_tune.val.jsonl", "fine_tune.lengths.png", "other.jsonl", ".fine_tune.jsonl.x.tmp"):
         (tmp_path / name).write_text("x", encoding="utf-8")
     assert stale_files(out, [out, tmp_path / "fine_tune.lengths.png"]) == [tmp_path / "fine_tune.val.jsonl"]
+
+
+def test_two_output_folders_give_byte_identical_cards_with_no_absolute_path(tmp_path):
+    seeds = small_seeds(tmp_path / "seeds.csv")
+    cards = []
+    for folder in (tmp_path / "a" / "out", tmp_path / "elsewhere" / "deeper" / "data"):
+        flags = ["--seeds", str(seeds), "--out", str(folder / "fine_tune.jsonl"), "--offline", "--quiet", "--n", "2"]
+        assert main([*flags, "--format", "openai,gemini,sharegpt", "--val-ratio", "0.2"]) == 0
+        cards.append({name: (folder / name).read_bytes() for name in ("README.md", "dataset_info.json", "fine_tune.lengths.png")})
+    assert cards[0] == cards[1]
+    text = cards[0]["README.md"].decode("utf-8") + cards[0]["dataset_info.json"].decode("utf-8")
+    assert str(tmp_path) not in text and "/tmp" not in text and ":\\" not in text
+    assert "`seeds` is `seeds.csv`" in text  # an absolute seed path is shown by its name only
+
+
+def test_card_says_which_file_suits_which_trainer(split_run):
+    out, card = split_run
+    table = card.split("## Which file for which trainer", 1)[1].split("\n## ", 1)[0]
+    assert "| TRL `SFTTrainer`" in table and "| `fine_tune.train.jsonl` |" in table
+    assert "entry `fine_tune.train.sharegpt` in `dataset_info.json`" in table and "entry `fine_tune.train` in" in table
+    assert "TRL refuses it" in table and "Vertex AI" not in table  # no Gemini file in this run, so no Gemini row
+
+
+def test_every_config_the_card_declares_loads_and_no_file_is_empty(tmp_path, monkeypatch):
+    code, out = _run(tmp_path, "--n", "2", "--format", "openai,gemini,sharegpt")
+    assert code == 0
+    card = (out.parent / "README.md").read_text(encoding="utf-8")
+    configs = [line.removeprefix("- config_name: ") for line in card.splitlines() if line.startswith("- config_name: ")]
+    assert configs == ["openai", "gemini", "sharegpt"] and "| Vertex AI Gemini supervised tuning | `fine_tune.gemini.jsonl` |" in card
+    for config in configs:
+        assert len(load_dataset(str(out.parent), config, cache_dir=str(tmp_path / "c" / config))["train"]) == 20
+    assert not [p.name for p in out.parent.iterdir() if p.stat().st_size == 0 and not p.name.startswith(".")]
+
+
+def test_the_rejected_file_is_only_there_when_something_was_rejected(tmp_path):
+    rejected = tmp_path / "out" / "fine_tune.rejected.jsonl"
+    rejected.parent.mkdir()
+    rejected.write_text('{"reason": "from an earlier run"}\n', encoding="utf-8")
+    code, out = _run(tmp_path, "--n", "2")
+    report = json.loads(out.with_name("fine_tune.report.json").read_text(encoding="utf-8"))
+    assert code == 0 and not report["dropped"] and not rejected.exists()
+    assert "no candidate was dropped, so there is no rejected file" in (out.parent / "README.md").read_text(encoding="utf-8")

@@ -77,9 +77,11 @@ def test_report_counts_what_was_written(default_run):
     assert report["written"] == report["target"] == 1000
     assert sum(report["by_intent"].values()) == 1000
     assert report["by_generator"] == dict(Counter(m["generator"] for m in meta).most_common())
-    rejected = out.with_name("fine_tune.rejected.jsonl").read_text(encoding="utf-8").splitlines()
-    assert sum(report["dropped"].values()) == len(rejected)
+    path = out.with_name("fine_tune.rejected.jsonl")  # written only when something was rejected: never empty
+    rejected = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    assert sum(report["dropped"].values()) == len(rejected) and path.exists() == bool(rejected)
     assert all(json.loads(line)["reason"] for line in rejected)
+    assert not [p.name for p in out.parent.iterdir() if p.is_file() and p.stat().st_size == 0 and not p.name.startswith(".")]
 
 
 def test_every_variant_keeps_its_seed_names_and_numbers(default_run, seeds):
@@ -116,7 +118,9 @@ def test_worker_processes_give_the_same_bytes(tmp_path, default_run):
     code, parallel = _run(tmp_path, "--n", "10", "--offline", "--workers", "2")
     assert code == 0
     for name in ("fine_tune.jsonl", "fine_tune.meta.jsonl", "fine_tune.report.json", "fine_tune.rejected.jsonl"):
-        assert parallel.with_name(name).read_bytes() == out.with_name(name).read_bytes(), name
+        assert parallel.with_name(name).exists() == out.with_name(name).exists(), name
+        if out.with_name(name).exists():
+            assert parallel.with_name(name).read_bytes() == out.with_name(name).read_bytes(), name
 
 
 def test_workers_start_only_for_a_large_seed_file():

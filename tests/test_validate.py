@@ -10,7 +10,8 @@ import pytest
 from augment import run
 from augment.dataset.bundle import check_data
 from augment.errors import RunError
-from augment.dataset.tokens import default_epochs, estimate_tokens
+from augment.dataset.formats import read_turns
+from augment.dataset.tokens import default_epochs, estimate_tokens, example_tokens
 from augment.dataset.validate import main, validate_bytes
 from seed_rows import small_seeds
 
@@ -128,15 +129,30 @@ def test_warnings_do_not_count_as_errors():
     assert {p.check for p in validate_bytes(_file(*GOOD), "f.jsonl").warnings} == {"too_few_examples"}
 
 
-def test_token_estimate_and_epochs():
-    assert estimate_tokens("Đà Lạt") == 4  # 10 UTF-8 bytes / 3, rounded up
+def test_token_counts_limits_and_epochs():
+    assert estimate_tokens("Đà Lạt") == 4  # the Gemini estimate: 10 UTF-8 bytes / 3, rounded up
     assert default_epochs(10) == 10 and default_epochs(1000) == 3 and default_epochs(20_000) == 1
     report = validate_bytes(_file(*GOOD), "f.jsonl", max_tokens=20)
     assert {(p.check, p.level) for p in report.problems} >= {("over_token_limit", "warning")}
     stats = report.token_stats()
     assert stats["over_limit"] == 2 and stats["min"] <= stats["median"] <= stats["max"]
     assert stats["training_tokens_3_epochs"] == 3 * 2 * 20
-    assert "estimate" in stats["estimate"] and "cl100k_base" in stats["estimate"]
+    assert stats["encoding"] == "o200k_base" and stats["counted"] == "exact" and stats["method"].startswith("exact: o200k_base")
+    assert report.tokens == [example_tokens(read_turns(line, "openai")) for line in GOOD]
+    # Without a limit given, each encoding is held to its models' limit; Gemini files are counted as Gemini's.
+    assert validate_bytes(_file(*GOOD), "f.jsonl").limit == 65_536
+    assert validate_bytes(_file(*GOOD), "f.jsonl", encodings=("cl100k_base",)).limit == 16_385
+    gemini = validate_bytes(_file(_gemini("Hỏi?")), "f.jsonl")
+    assert gemini.encoding == "gemini" and gemini.token_stats()["counted"] == "estimate" and gemini.limit == 131_072
+
+
+def test_over_limit_warning_names_the_encoding_and_whether_it_is_exact():
+    exact = validate_bytes(_file(*GOOD), "f.jsonl", max_tokens=20)
+    estimated = validate_bytes(_file(*GOOD), "f.jsonl", max_tokens=20, encodings=("gemini",))
+    [first, *_] = [p.message for p in exact.problems if p.check == "over_token_limit"]
+    [other, *_] = [p.message for p in estimated.problems if p.check == "over_token_limit"]
+    assert "o200k_base tokens (exact)" in first and not first.startswith("about")
+    assert other.startswith("about ") and "gemini tokens (estimate)" in other
 
 
 def test_cli_prints_one_line_per_problem_and_exits_1(tmp_path, capsys):
@@ -145,7 +161,9 @@ def test_cli_prints_one_line_per_problem_and_exits_1(tmp_path, capsys):
     assert main([str(bad)]) == 1
     out = capsys.readouterr().out
     assert f"{bad}:3: error: not_nfc: " in out and f"{bad}:4: error: role_order: " in out
-    assert "2 errors" in out and "estimate" in out and "3 epochs" in out
+    assert "2 errors" in out and "tokens per example (exact)" in out and "3 epochs" in out
+    assert main([str(bad), "--encoding", "gemini"]) == 1
+    assert "tokens per example (estimate)" in capsys.readouterr().out
 
 
 def test_cli_exits_0_on_a_clean_file_and_2_on_a_missing_one(tmp_path, capsys):
@@ -173,3 +191,9 @@ def test_check_data_turns_a_lone_surrogate_into_a_run_error_not_a_crash(tmp_path
     text = json.dumps(_openai("Hỏi \ud800?"), ensure_ascii=False) + "\n"
     with pytest.raises(RunError, match="failed validation"):
         check_data({tmp_path / "f.jsonl": ("openai", text)})
+
+
+def test_a_turn_too_long_for_the_tokenizer_is_flagged_not_a_crash():
+    report = validate_bytes(_file(_openai("Hỏi? " * 250_000)), "f.jsonl")  # 1.25 million characters
+    assert [p.check for p in report.warnings] == ["over_token_limit", "too_few_examples"]
+    assert report.tokens[0] > report.limit

@@ -14,6 +14,7 @@ from augment.dataset.formats import format_path, render_files
 from augment.records import Sample
 from augment.dataset.report import BundleSummary, RunReport
 from augment.dataset.split import split_by_seed, split_path
+from augment.dataset.tokens import main_encodings
 from augment.dataset.validate import FileReport, validate_bytes
 
 log = logging.getLogger("augment")
@@ -55,14 +56,16 @@ def build_bundle(out: Path, samples: Sequence[Sample], system: str, options: Bun
     for path, part in parts.items():
         data |= {file: (fmt, _utf8(text)) for file, (fmt, text) in render_files(path, part, system, options.formats).items()}
         files[sibling(path, "meta.jsonl")] = jsonl(sample.meta() for sample in part)
-    main = check_data(data)[format_path(out, options.formats[0])]
+    main_path = format_path(out, options.formats[0])
+    # The full file of the first format is counted in every encoding, for the card; the others in their own.
+    main = check_data(data, {main_path: main_encodings(options.formats[0])})[main_path]
     lines = {path: encoded.count(b"\n") for path, (_, encoded) in data.items()}
     files |= {path: encoded for path, (_, encoded) in data.items()}  # the very bytes that were validated
     summary = BundleSummary(
         formats=list(options.formats),
         lines={path.name: count for path, count in lines.items()},
         split=_split_summary(splits, options.val_ratio),
-        token_estimate=main.token_stats(),
+        example_tokens=main.all_token_stats(),
     )
     data_files = {path: (fmt, lines[path]) for path, (fmt, _) in data.items()}
     return Bundle(out, samples, files, splits, options.formats, data_files, main, summary)
@@ -72,14 +75,22 @@ def card_files(bundle: Bundle, report: RunReport, seeds_path: Path) -> dict[Path
     """Return the dataset card and its plot for a bundle and the run's report."""
     card = CardInput(
         out=bundle.out, report=report.as_dict(), samples=bundle.samples, splits=bundle.splits, formats=bundle.formats,
-        files=bundle.data_files, tokens=bundle.main.tokens, token_stats=bundle.summary.token_estimate, seeds_path=seeds_path,
+        files=bundle.data_files, tokens=bundle.main.tokens, token_stats=bundle.summary.example_tokens, seeds_path=seeds_path,
     )
     return build_card(card)
 
 
-def check_data(data: dict[Path, tuple[str, str | bytes]]) -> dict[Path, FileReport]:
-    """Validate each data file (text or UTF-8) as its own format; raise RunError, before anything is written, if any fails."""
-    reports = {path: validate_bytes(_utf8(text), str(path), fmt) for path, (fmt, text) in data.items()}
+def check_data(
+    data: dict[Path, tuple[str, str | bytes]], encodings: dict[Path, tuple[str, ...]] | None = None
+) -> dict[Path, FileReport]:
+    """Validate each data file (text or UTF-8) as its own format; raise RunError, before anything is written, if any fails.
+
+    encodings: the encodings to count a file's tokens in (default: the one its format is tuned with).
+    """
+    encodings = encodings or {}
+    reports = {
+        path: validate_bytes(_utf8(text), str(path), fmt, encodings=encodings.get(path, ())) for path, (fmt, text) in data.items()
+    }
     errors = [problem.render(report.name) for report in reports.values() for problem in report.errors]
     warnings = [problem.render(report.name) for report in reports.values() for problem in report.warnings]
     _log_lines(logging.WARNING, warnings)

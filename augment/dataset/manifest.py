@@ -37,7 +37,14 @@ def build_manifest(seeds_path: Path, flags: dict, run: RunReport, seconds: float
         "by_generator": report.get("by_generator", {}),
         "api_calls": report.get("api_calls", 0),
         "cache_hits": report.get("cache_hits", 0),
-        "tokens": report.get("tokens", {}),
+        "tokens": report.get("tokens", {}),  # Gemini API usage of the run
+        "example_tokens": _example_tokens(report.get("example_tokens", {})),
         "duration_seconds": round(seconds, 3),
         "exit_status": exit_status,
     }
+
+
+def _example_tokens(stats: dict[str, dict]) -> dict[str, dict]:
+    """Return the main file's token totals per encoding, exact or estimate, as the card and report count them."""
+    keys = ("counted", "total", "max", "over_limit", "limit")
+    return {encoding: {key: entry[key] for key in keys} for encoding, entry in stats.items()}

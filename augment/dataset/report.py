@@ -57,18 +57,18 @@ class RunReport:
         if self.files is not None:
             report |= {"formats": self.files.formats, "files": self.files.lines}
             report |= {"split": self.files.split} if self.files.split else {}
-            report["token_estimate"] = self.files.token_estimate
+            report["example_tokens"] = self.files.example_tokens
         return report
 
 
 @dataclass(frozen=True)
 class BundleSummary:
-    """What the written files hold: formats, lines per file, the split's sizes, the token estimate."""
+    """What the written files hold: formats, lines per file, the split's sizes, tokens per example in each encoding."""
 
     formats: list[str]
     lines: dict[str, int]  # file name -> lines
     split: dict
-    token_estimate: dict
+    example_tokens: dict[str, dict]  # encoding -> statistics (tokens.token_stats), the main file's primary first
 
 
 def build_report(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import statistics
 import sys
 import unicodedata
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from augment.dataset.formats import FORMATS, ROLE_NAMES, Turn, detect_format, read_turns
-from augment.dataset.tokens import MAX_TOKENS_PER_EXAMPLE, MIN_EXAMPLES, TARGET_EPOCHS, TOKEN_ESTIMATE, default_epochs, example_tokens
+from augment.dataset.tokens import MIN_EXAMPLES, counter, default_encoding, encoding_names, token_stats
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -49,8 +48,10 @@ class FileReport:
     examples: int = 0
     formats: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    tokens: list[int] = field(default_factory=list)
-    max_tokens: int = MAX_TOKENS_PER_EXAMPLE
+    tokens: list[int] = field(default_factory=list)  # per example, in the primary encoding
+    counts: dict[str, list[int]] = field(default_factory=dict)  # per example, in every encoding counted
+    encoding: str = ""  # the primary encoding: the first asked for, else the one the file's format is tuned with
+    max_tokens: int | None = None  # None: the primary encoding's limit (tokens.toml)
 
     @property
     def errors(self) -> list[Problem]:
@@ -62,38 +63,39 @@ class FileReport:
         """Return the problems worth a look that do not block upload."""
         return [problem for problem in self.problems if problem.level == "warning"]
 
-    def token_stats(self) -> dict:
-        """Return min, median, max, over-limit count and training tokens, all estimated."""
-        if not self.tokens:
+    @property
+    def limit(self) -> int:
+        """Return the per-example limit the primary encoding's counts are held to."""
+        return self.max_tokens or counter(self.encoding or default_encoding(None)).encoding.limit
+
+    def token_stats(self, encoding: str | None = None) -> dict:
+        """Return one encoding's min, median, max, total, over-limit count and training tokens (default: the primary)."""
+        name = encoding or self.encoding
+        if name not in self.counts:
             return {}
-        billed = sum(min(self.max_tokens, count) for count in self.tokens)
-        epochs = default_epochs(len(self.tokens))
-        return {
-            "estimate": TOKEN_ESTIMATE,
-            "min": min(self.tokens),
-            "median": statistics.median_low(self.tokens),
-            "max": max(self.tokens),
-            "over_limit": sum(count > self.max_tokens for count in self.tokens),
-            "limit": self.max_tokens,
-            "training_tokens_3_epochs": TARGET_EPOCHS * billed,
-            "openai_default_epochs": epochs,
-            "training_tokens_default_epochs": epochs * billed,
-        }
+        limit = self.limit if name == self.encoding else counter(name).encoding.limit
+        return token_stats(self.counts[name], counter(name), limit)
+
+    def all_token_stats(self) -> dict[str, dict]:
+        """Return the statistics of every encoding counted, the primary first."""
+        return {name: self.token_stats(name) for name, counts in self.counts.items() if counts}
 
     def summary_lines(self) -> list[str]:
-        """Return the human summary: counts, token statistics and the training-token estimate."""
+        """Return the human summary: counts, token statistics and the training tokens."""
         kinds = ", ".join(self.formats) or "no format"
         lines = [f"{self.name}: {self.examples} examples ({kinds}); {len(self.errors)} errors, {len(self.warnings)} warnings"]
         stats = self.token_stats()
         if stats:
+            lines.append(f"{self.name}: {stats['encoding']} tokens, {stats['method']}")
             lines.append(
-                f"{self.name}: tokens per example ({stats['estimate']}): min {stats['min']}, median {stats['median']}, "
+                f"{self.name}: tokens per example ({stats['counted']}): min {stats['min']}, median {stats['median']}, "
                 f"max {stats['max']}; {stats['over_limit']} over the {stats['limit']:,} limit"
             )
+            about = "" if stats["counted"] == "exact" else "about "
             lines.append(
-                f"{self.name}: about {stats['training_tokens_3_epochs']:,} training tokens for 3 epochs "
+                f"{self.name}: {about}{stats['training_tokens_3_epochs']:,} training tokens for 3 epochs "
                 f"(OpenAI's default for {self.examples} examples is {stats['openai_default_epochs']} epochs: "
-                f"about {stats['training_tokens_default_epochs']:,})"
+                f"{about}{stats['training_tokens_default_epochs']:,})"
             )
         return lines
 
@@ -101,9 +103,10 @@ class FileReport:
 class _Checker:
     """Validate one file line by line, remembering what later lines are compared with."""
 
-    def __init__(self, name: str, fmt: str | None, max_tokens: int):
+    def __init__(self, name: str, fmt: str | None, max_tokens: int | None, encodings: tuple[str, ...]):
         self.report = FileReport(name, max_tokens=max_tokens)
         self.fmt = fmt
+        self.encodings = encodings  # empty: decided by the first example's format
         self.first_format: tuple[str, int] | None = None
         self.first_system: tuple[str | None, int] | None = None
         self.examples: dict[tuple[Turn, ...], int] = {}
@@ -225,11 +228,18 @@ class _Checker:
             self.prompts[prompt] = number
 
     def check_tokens(self, number: int, turns: list[Turn]) -> None:
-        """Count the example's estimated tokens and warn above the limit."""
-        count = example_tokens(turns)
-        self.report.tokens.append(count)
-        if count > self.report.max_tokens:
-            self.add(number, "warning", "over_token_limit", f"about {count:,} tokens (estimated), over the {self.report.max_tokens:,} limit; it would be truncated")
+        """Count the example's tokens in each encoding and warn when the primary count is above the limit."""
+        report = self.report
+        if not report.counts:
+            names = self.encodings or (default_encoding(self.first_format[0] if self.first_format else None),)
+            report.counts = {name: [] for name in names}
+            report.encoding, report.tokens = names[0], report.counts[names[0]]
+        for name, counts in report.counts.items():
+            counts.append(counter(name).example(turns))
+        count, primary = report.tokens[-1], counter(report.encoding)
+        if count > report.limit:
+            about = "" if primary.exact else "about "
+            self.add(number, "warning", "over_token_limit", f"{about}{count:,} {report.encoding} tokens ({primary.kind}), over the {report.limit:,} limit; it would be truncated")
 
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
@@ -357,14 +367,16 @@ _STRUCTURE: dict[str, Callable[[dict, AddProblem], None]] = {
 }
 
 
-def validate_bytes(data: bytes, name: str, fmt: str | None = None, max_tokens: int = MAX_TOKENS_PER_EXAMPLE) -> FileReport:
-    """Validate the contents of one JSONL file; fmt=None detects the format of each line."""
-    return _Checker(name, fmt, max_tokens).check_file(data)
+def validate_bytes(
+    data: bytes, name: str, fmt: str | None = None, max_tokens: int | None = None, encodings: tuple[str, ...] = ()
+) -> FileReport:
+    """Validate one JSONL file's bytes (fmt=None: detect each line's); count tokens in encodings (default: the format's)."""
+    return _Checker(name, fmt, max_tokens, encodings).check_file(data)
 
 
-def validate_file(path: Path, fmt: str | None = None, max_tokens: int = MAX_TOKENS_PER_EXAMPLE) -> FileReport:
+def validate_file(path: Path, fmt: str | None = None, max_tokens: int | None = None, encodings: tuple[str, ...] = ()) -> FileReport:
     """Validate one JSONL file on disk."""
-    return validate_bytes(path.read_bytes(), str(path), fmt, max_tokens)
+    return validate_bytes(path.read_bytes(), str(path), fmt, max_tokens, encodings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -376,17 +388,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="JSONL file(s) to check")
     parser.add_argument("--format", choices=FORMATS, help="expected format of every line (default: detect it per line)")
-    parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS_PER_EXAMPLE, help=f"per-example token limit to warn above (default {MAX_TOKENS_PER_EXAMPLE:,}, the cookbook's)")
+    parser.add_argument("--encoding", choices=encoding_names(), help="count tokens in this encoding: o200k_base for OpenAI's current models (gpt-4o, gpt-4o-mini, gpt-4.1), cl100k_base for gpt-3.5-turbo, gemini for Gemini tuning (an estimate) (default: gemini for Gemini files, else o200k_base)")
+    parser.add_argument("--max-tokens", type=int, help="per-example token limit to warn above (default: the smallest training-example limit of the encoding's models, e.g. 65,536 for o200k_base)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Validate each file, print its problems and summary, and return the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.max_tokens is not None and args.max_tokens < 1:
+        parser.error(f"argument --max-tokens: must be at least 1, got {args.max_tokens}")
     code = EXIT_OK
     for path in args.files:
         try:
-            report = validate_file(path, args.format, args.max_tokens)
+            report = validate_file(path, args.format, args.max_tokens, (args.encoding,) if args.encoding else ())
         except OSError as error:
             print(f"{path}:0: error: unreadable: {error.strerror}", file=sys.stderr)
             code = EXIT_USAGE
