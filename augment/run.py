@@ -24,6 +24,7 @@ from augment.generators.gemini.settings import DEFAULT_MODEL, GeminiSettings, fi
 from augment.generators.offline import OfflineGenerator
 from augment.generators.ground import ground
 from augment.dataset.lock import output_lock
+from augment.dataset.outputs import check_output_paths, run_paths
 from augment.logs import setup_logging
 from augment.dataset.manifest import build_manifest
 from augment.pipeline import Pipeline, variants_wanted
@@ -36,6 +37,7 @@ from augment.dataset.split import check_splittable
 log = logging.getLogger("augment")
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_DEGRADED, EXIT_LOCKED, EXIT_PENDING = 0, 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 
 
 class _Parser(argparse.ArgumentParser):
@@ -159,13 +161,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_flags(parser, args)
-    setup_logging(args.quiet, args.log_file)
     try:
+        setup_logging(args.quiet, args.log_file)
         return _run(args, time.monotonic())
     except (InputError, LockedError, BatchPending, RunError) as error:
         code, level = _ENDINGS[type(error)]
         log.log(level, "%s", error)
         return code
+    except KeyboardInterrupt:
+        # Outputs are renamed into place in one step at the very end, with Ctrl-C held off: nothing is half new.
+        log.error("interrupted (Ctrl-C); stopped without writing: previous outputs were left as they were")
+        return EXIT_INTERRUPTED
 
 
 def _check_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -177,6 +183,7 @@ def _check_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
 
 
 def _run(args: argparse.Namespace, started: float) -> int:
+    check_output_paths(run_paths(args.out, _bundle_options(args).formats, args.val_ratio))  # before any work
     seeds = load_seeds(args.seeds)
     check_seeds(seeds, str(args.seeds))
     target = args.target or len(seeds) * args.n
@@ -202,7 +209,8 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
         settings = {"target": target, "seeds": len(seeds), "n": args.n, "random_seed": args.seed, "primary": primary.name}
         report = build_report(outcome, settings, _api_usage(primary, outcome.selected, args), batch, bundle.summary)
         problems = _degraded(report, args.max_fallback)
-        status = EXIT_DEGRADED if problems else EXIT_OK
+        short, over = report.written < report.target, report.api.get("fallback_share", 0.0) > args.max_fallback
+        status = EXIT_DEGRADED if short or over else EXIT_OK
         manifest = build_manifest(args.seeds, _flags(args), report, time.monotonic() - started, status)
         _write_outputs(args.out, outcome, bundle, report, manifest, args.seeds)
     for line in summary_lines(report):
@@ -213,15 +221,21 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
 
 
 def _degraded(report: RunReport, max_fallback: float) -> list[str]:
-    """Return one line per reason the run counts as degraded (exit 3): short of target, too much offline fallback."""
+    """Return one warning line per reason the run degraded (exit 3 when short or over --max-fallback), or fell back.
+
+    Warnings survive --quiet, so each line carries its own reason rather than pointing at the summary.
+    """
     problems = []
     if report.written < report.target:
         problems.append(f"short of target: wrote {report.written} of {report.target} samples; add seeds or lower --target")
     share = report.api.get("fallback_share", 0.0)
-    if share > max_fallback:
+    if report.fallbacks:
+        why = ", ".join(f"{reason} {count}" for reason, count in report.fallbacks.items())
+        failed = ", ".join(f"{reason} {count}" for reason, count in report.api.get("failed_attempts", {}).items())
+        over = f"over --max-fallback {max_fallback:g}" if share > max_fallback else f"within --max-fallback {max_fallback:g}"
         problems.append(
-            f"offline fallback over --max-fallback {max_fallback:g}: {share:.1%} of the written samples were made offline "
-            "because Gemini failed (the summary's fallbacks line says why); outputs were written"
+            f"offline fallback {over}: {share:.1%} of the written samples were made offline because Gemini failed "
+            f"(seeds by reason: {why}" + (f"; failed attempts: {failed}" if failed else "") + "); outputs were written"
         )
     return problems
 

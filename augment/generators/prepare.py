@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -114,6 +115,7 @@ def _start_worker(parent: int) -> None:
     the pipeline's process is gone, even killed with -9 (a worker left alone would wait forever to hand over its
     results)."""
     gc.disable()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent alone answers it
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -1,0 +1,104 @@
+"""Every path a run writes, checked before any work: never over what is not a file of ours, never into a dead end."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from augment.dataset.card import card_path, plot_path
+from augment.dataset.export import sibling
+from augment.dataset.formats import format_path
+from augment.dataset.lock import lock_path
+from augment.dataset.split import SPLITS, split_path
+from augment.errors import InputError
+
+# Files beside --out that every run (or a pending --batch job) writes, whatever its formats and split.
+RUN_SIBLINGS = ("rejected.jsonl", "report.json", "manifest.json", "batch.json")
+
+
+def run_paths(out: Path, formats: Sequence[str], val_ratio: float) -> list[Path]:
+    """Return every file a run with these flags may write: data, provenance, card, report, batch state and lock."""
+    parts = [out, *(split_path(out, name) for name in SPLITS)] if val_ratio > 0 else [out]
+    paths = [format_path(part, fmt) for part in parts for fmt in formats]
+    paths += [sibling(part, "meta.jsonl") for part in parts]
+    paths += [card_path(out), plot_path(out), *(sibling(out, suffix) for suffix in RUN_SIBLINGS), lock_path(out)]
+    return paths
+
+
+def check_output_paths(paths: Iterable[Path], flag: str = "--out") -> None:
+    """Raise InputError, writing nothing, unless every path may be replaced by a regular file we write."""
+    probed: set[Path] = set()
+    for path in paths:
+        target = writable_target(path, flag)
+        folder = _existing_folder(target, flag)
+        if folder not in probed:
+            _probe(folder, target, flag)
+            probed.add(folder)
+
+
+def writable_target(path: Path, flag: str) -> Path:
+    """Return the file that writing path would replace (a symlink's target), or raise InputError naming the problem."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return path
+    except OSError as error:  # ENOTDIR: a parent is a file; ELOOP, ENAMETOOLONG, EACCES
+        raise InputError(f"{path}: {flag} cannot be used ({_errno(error)}); pick another path") from None
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            info = os.stat(path)
+        except OSError:
+            raise InputError(f"{path}: {flag} is a symlink that leads nowhere; remove it or point {flag} at a file") from None
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{path}: {flag} is a symlink to {_kind(info.st_mode)}, which augment never writes over; point {flag} at a regular file")
+        return Path(os.path.realpath(path))
+    if not stat.S_ISREG(info.st_mode):
+        fix = f"a file in it, e.g. {path / 'fine_tune.jsonl'}" if stat.S_ISDIR(info.st_mode) else "a regular file"
+        raise InputError(f"{path}: {flag} is {_kind(info.st_mode)}, which augment never writes over; point {flag} at {fix}")
+    return path
+
+
+def _existing_folder(target: Path, flag: str) -> Path:
+    """Return the nearest folder of target that exists (the others will be created), or raise if it is not a folder."""
+    folder = target.parent
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise InputError(f"{target}: {flag} cannot be created because {folder} is not a folder; pick another path")
+    return folder
+
+
+def _probe(folder: Path, target: Path, flag: str) -> None:
+    """Create and remove a file in folder: the only sure test that files can be made there (root ignores modes)."""
+    try:
+        handle, name = tempfile.mkstemp(dir=folder, prefix=".augment-probe-", suffix=".tmp")
+    except OSError as error:
+        raise InputError(
+            f"{target}: {flag} cannot be written: creating a file in {folder} fails ({_errno(error)}); pick a folder "
+            "you can write, or fix its permissions"
+        ) from None
+    os.close(handle)
+    os.unlink(name)
+    if os.path.exists(target) and not _may_replace(folder, target):
+        raise InputError(f"{target}: {flag} belongs to another user in a sticky folder and cannot be replaced; remove it or pick another path")
+
+
+def _may_replace(folder: Path, target: Path) -> bool:
+    """Return False where the sticky bit forbids renaming over another user's file."""
+    if os.geteuid() == 0 or not folder.stat().st_mode & stat.S_ISVTX:
+        return True
+    return target.stat().st_uid == os.geteuid() or folder.stat().st_uid == os.geteuid()
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def _errno(error: OSError) -> str:
+    return f"{errno.errorcode.get(error.errno or 0, error.errno)}: {error.strerror}"
