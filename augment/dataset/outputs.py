@@ -44,9 +44,9 @@ def writable_target(path: Path, flag: str) -> Path:
     """Return the file that writing path would replace (a symlink's target), or raise InputError naming the problem."""
     try:
         info = os.lstat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # a parent that is a file is named by the folder check
         return path
-    except OSError as error:  # ENOTDIR: a parent is a file; ELOOP, ENAMETOOLONG, EACCES
+    except OSError as error:  # ELOOP, ENAMETOOLONG, EACCES
         raise InputError(f"{path}: {flag} cannot be used ({_errno(error)}); pick another path") from None
     if stat.S_ISLNK(info.st_mode):
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import multiprocessing.context
 import os
 import signal
 import threading
@@ -106,8 +107,25 @@ def collector_paused(pause: bool = True) -> Iterator[None]:
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """Return a pool of worker processes that end themselves if this process dies."""
     # spawn, not fork: the parent may run threads (the progress bar, the Gemini client's event loop).
-    context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),))
+    return ProcessPoolExecutor(workers, mp_context=_SpawnContext(), initializer=_start_worker, initargs=(os.getpid(),))
+
+
+class _WorkerProcess(multiprocessing.context.SpawnProcess):
+    """A spawned process that starts with Ctrl-C ignored: the terminal sends it to the whole process group, and a
+    worker still importing would print a traceback; the parent alone answers it."""
+
+    def start(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return super().start()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited through exec, and kept by Python
+        try:
+            super().start()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+class _SpawnContext(multiprocessing.context.SpawnContext):
+    Process = _WorkerProcess
 
 
 def _start_worker(parent: int) -> None:
@@ -115,7 +133,6 @@ def _start_worker(parent: int) -> None:
     the pipeline's process is gone, even killed with -9 (a worker left alone would wait forever to hand over its
     results)."""
     gc.disable()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent alone answers it
 
     def watch() -> None:
         while os.getppid() == parent:

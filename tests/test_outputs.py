@@ -1,0 +1,247 @@
+"""Output safety: bad paths refused before any work, all-or-nothing writes, modes, disk failures and Ctrl-C."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from augment.dataset import export, outputs
+from augment.dataset.outputs import run_paths
+from augment.run import main
+from conftest import ROOT, seed_file
+
+FLAGS = ("--offline", "--quiet", "--n", "3")
+
+
+@pytest.fixture
+def small_seeds(tmp_path, ten_seeds):
+    return seed_file(tmp_path / "seeds.csv", ten_seeds)
+
+
+def run(seeds: Path, out: Path, *flags: str) -> int:
+    return main(["--seeds", str(seeds), "--out", str(out), *FLAGS, *flags])
+
+
+def snapshot(folder: Path) -> dict[str, bytes | str]:
+    """Return every entry under folder: file bytes, or the kind of a non-file."""
+    found: dict[str, bytes | str] = {}
+    for path in sorted(folder.rglob("*")):
+        info = path.lstat()
+        name = str(path.relative_to(folder))
+        if stat.S_ISLNK(info.st_mode):
+            found[name] = f"link -> {os.readlink(path)}"
+        elif stat.S_ISREG(info.st_mode):
+            found[name] = path.read_bytes()
+        else:
+            found[name] = stat.filemode(info.st_mode)[0]
+    return found
+
+
+def one_line(capsys) -> str:
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "Traceback" not in lines[0]
+    return lines[0]
+
+
+def _folder(base: Path) -> Path:
+    (base / "fine_tune.jsonl").mkdir()
+    return base / "fine_tune.jsonl"
+
+
+def _fifo(base: Path) -> Path:
+    os.mkfifo(base / "fine_tune.jsonl")
+    return base / "fine_tune.jsonl"
+
+
+def _link_to_fifo(base: Path) -> Path:
+    os.mkfifo(base / "pipe")
+    (base / "fine_tune.jsonl").symlink_to(base / "pipe")
+    return base / "fine_tune.jsonl"
+
+
+def _link_to_folder(base: Path) -> Path:
+    (base / "real").mkdir()
+    (base / "fine_tune.jsonl").symlink_to(base / "real")
+    return base / "fine_tune.jsonl"
+
+
+def _dangling_link(base: Path) -> Path:
+    (base / "fine_tune.jsonl").symlink_to(base / "nowhere.jsonl")
+    return base / "fine_tune.jsonl"
+
+
+def _file_as_parent(base: Path) -> Path:
+    (base / "plain.txt").write_text("not a folder\n")
+    return base / "plain.txt" / "deeper" / "fine_tune.jsonl"
+
+
+def _sibling_is_folder(base: Path) -> Path:
+    (base / "fine_tune.meta.jsonl").mkdir()
+    return base / "fine_tune.jsonl"
+
+
+def _card_is_fifo(base: Path) -> Path:
+    os.mkfifo(base / "README.md")  # reading it to check the card's mark would block forever
+    return base / "fine_tune.jsonl"
+
+
+def _plot_links_to_fifo(base: Path) -> Path:
+    os.mkfifo(base / "pipe")
+    (base / "fine_tune.lengths.png").symlink_to(base / "pipe")
+    return base / "fine_tune.jsonl"
+
+
+def _lock_is_fifo(base: Path) -> Path:
+    os.mkfifo(base / ".fine_tune.lock")
+    return base / "fine_tune.jsonl"
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (_folder, "--out is a folder, which augment never writes over; point --out at a file in it"),
+        (_fifo, "--out is a FIFO, which augment never writes over"),
+        (_link_to_fifo, "--out is a symlink to a FIFO"),
+        (_link_to_folder, "--out is a symlink to a folder"),
+        (_dangling_link, "--out is a symlink that leads nowhere"),
+        (_file_as_parent, "plain.txt is not a folder"),
+        (_sibling_is_folder, "fine_tune.meta.jsonl: --out is a folder"),
+        (_card_is_fifo, "README.md: --out is a FIFO"),
+        (_plot_links_to_fifo, "fine_tune.lengths.png: --out is a symlink to a FIFO"),
+        (_lock_is_fifo, ".fine_tune.lock: --out is a FIFO"),
+    ],
+)
+def test_bad_out_is_refused_before_any_work_and_nothing_is_written(tmp_path, small_seeds, capsys, monkeypatch, make, expected):
+    base = tmp_path / "outputs"
+    base.mkdir()
+    out = make(base)
+    before = snapshot(tmp_path)
+    monkeypatch.setattr("augment.run.load_seeds", lambda path: pytest.fail("work started before the paths were checked"))
+    assert run(small_seeds, out) == 2
+    assert expected in one_line(capsys)
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("code", [errno.EACCES, errno.EROFS, errno.ENOENT])
+def test_a_folder_that_refuses_new_files_is_refused_up_front(tmp_path, small_seeds, capsys, monkeypatch, code):
+    # Tests run as root, for whom permission bits do not stop a write: the refusal is simulated where it happens.
+    def mkstemp(**kwargs):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(outputs.tempfile, "mkstemp", mkstemp)
+    out = tmp_path / "not" / "yet" / "fine_tune.jsonl"
+    assert run(small_seeds, out) == 2
+    line = one_line(capsys)
+    assert str(out) in line and f"creating a file in {tmp_path} fails ({errno.errorcode[code]}" in line
+    assert not (tmp_path / "not").exists()
+
+
+@pytest.mark.parametrize("make, expected", [(_folder, "--log-file is a folder"), (_fifo, "--log-file is a FIFO"), (_file_as_parent, "is not a folder")])
+def test_bad_log_file_is_refused_in_one_line(tmp_path, small_seeds, capsys, make, expected):
+    base = tmp_path / "logs"
+    base.mkdir()
+    log_file = make(base)
+    before = snapshot(tmp_path)
+    assert run(small_seeds, tmp_path / "out" / "fine_tune.jsonl", "--log-file", str(log_file)) == 2
+    assert expected in one_line(capsys)
+    assert snapshot(tmp_path) == before
+
+
+def test_log_file_that_cannot_be_opened_is_refused(tmp_path, small_seeds, capsys, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr("augment.logs.logging.FileHandler", refuse)
+    assert run(small_seeds, tmp_path / "out" / "f.jsonl", "--log-file", str(tmp_path / "run.log")) == 2
+    assert "--log-file cannot be opened for appending (Permission denied)" in one_line(capsys)
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_paths_names_every_file_a_run_writes(tmp_path, small_seeds):
+    out = tmp_path / "o" / "fine_tune.jsonl"
+    flags = ("--format", "openai,gemini,sharegpt", "--val-ratio", "0.2")
+    assert run(small_seeds, out, *flags) == 0
+    written = {path.name for path in out.parent.iterdir()}
+    predicted = {path.name for path in run_paths(out, ("openai", "gemini", "sharegpt"), 0.2)}
+    assert written <= predicted and len(written) >= 14
+    assert predicted - written == {"fine_tune.batch.json"}
+
+
+def test_outputs_get_the_umask_mode_and_a_symlinked_out_is_written_through(tmp_path, small_seeds):
+    real = tmp_path / "real.jsonl"
+    real.write_text("yesterday\n")
+    out = tmp_path / "o" / "fine_tune.jsonl"
+    out.parent.mkdir()
+    out.symlink_to(real)
+    previous = os.umask(0o022)
+    try:
+        assert run(small_seeds, out) == 0
+    finally:
+        os.umask(previous)
+    assert out.is_symlink() and len(real.read_text().splitlines()) == 30
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in out.parent.iterdir() if not path.is_symlink()}
+    assert modes and set(modes.values()) == {0o644}, modes
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES, errno.EFBIG])
+def test_a_disk_failure_while_writing_keeps_yesterdays_files(tmp_path, small_seeds, capsys, monkeypatch, code):
+    out = tmp_path / "o" / "fine_tune.jsonl"
+    assert run(small_seeds, out) == 0
+    yesterday = snapshot(out.parent)
+    real_write = export.os.fsync
+    calls = []
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) == 5:  # mid-run: some files of the new run are already written to temporaries
+            raise OSError(code, os.strerror(code))
+        real_write(fd)
+
+    monkeypatch.setattr(export.os, "fsync", fsync)
+    capsys.readouterr()
+    assert run(small_seeds, out, "--seed", "7") == 1
+    line = one_line(capsys)
+    assert f"cannot write ({errno.errorcode[code]}: {os.strerror(code)}" in line and line.startswith(f"augment: {out.parent}")
+    assert snapshot(out.parent) == yesterday
+
+
+def test_ctrl_c_mid_run_exits_130_in_one_line_and_leaves_outputs(tmp_path, small_seeds, capsys, monkeypatch):
+    out = tmp_path / "o" / "fine_tune.jsonl"
+    assert run(small_seeds, out) == 0
+    yesterday = snapshot(out.parent)
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("augment.run.ground", interrupt)
+    capsys.readouterr()
+    assert run(small_seeds, out, "--seed", "7") == 130
+    assert "interrupted (Ctrl-C)" in one_line(capsys)
+    assert snapshot(out.parent) == yesterday
+
+
+def test_sigint_to_a_real_run_with_workers_ends_in_one_line(tmp_path, seeds):
+    """A terminal's Ctrl-C reaches the whole process group, worker processes included."""
+    path = seed_file(tmp_path / "seeds.csv", [replace(seed, id=f"{seed.id}-{copy}") for copy in range(3) for seed in seeds])
+    out = tmp_path / "o" / "fine_tune.jsonl"
+    command = [sys.executable, "-m", "augment.run", "--offline", "--workers", "2", "--seeds", str(path), "--out", str(out)]
+    process = subprocess.Popen(command, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    first = process.stderr.readline()  # the mode line: the pipeline is starting
+    assert "offline mode" in first
+    time.sleep(0.3)
+    os.killpg(process.pid, signal.SIGINT)
+    rest = process.stderr.read()
+    assert process.wait(timeout=30) == 130
+    lines = [line for line in rest.splitlines() if "augment:" in line or "Traceback" in line or "Error" in line]
+    assert lines == ["augment: interrupted (Ctrl-C); stopped without writing: previous outputs were left as they were"]
+    assert not out.exists()
