@@ -189,6 +189,8 @@ def _run(args: argparse.Namespace, started: float) -> int:
     target = args.target or len(seeds) * args.n
     check_splittable(args.val_ratio, len(seeds), target)
     check_card_path(args.out)
+    if not args.offline:
+        find_api_key()  # a bad .env or key is an input error: refused before the lock, with nothing written
     if args.dry_run:
         return _dry_run(args, seeds, target)
     with output_lock(args.out):  # taken only once the input is known good, so bad input touches nothing
