@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from augment.dataset.formats import FORMATS, ROLE_NAMES, Turn, detect_format, read_turns
+from augment.text import bad_characters, code_point
 from augment.dataset.tokens import MAX_TOKENS_PER_EXAMPLE, MIN_EXAMPLES, TARGET_EPOCHS, TOKEN_ESTIMATE, default_epochs, example_tokens
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -179,10 +180,12 @@ class _Checker:
         """Require non-empty, valid UTF-8, NFC turns in the right order under the file's one system prompt."""
         names = ROLE_NAMES[fmt]
         for index, (role, text) in enumerate(turns, start=1):
+            where = f"turn {index} ({names.get(role, role)})"
+            for position, char in _bad_characters(text):
+                self.add(number, "error", "bad_character", f"{where} holds {code_point(char)} at character {position}; control, zero-width and bidi characters must not reach training data")
             problem = _text_problem(text)
             if not problem:
                 continue
-            where = f"turn {index} ({names.get(role, role)})"
             if problem == "empty_turn":
                 self.add(number, "error", "empty_turn", f"{where} is empty or only whitespace")
             elif problem == "utf8":
@@ -225,14 +228,15 @@ class _Checker:
             self.prompts[prompt] = number
 
     def check_tokens(self, number: int, turns: list[Turn]) -> None:
-        """Count the example's estimated tokens and warn above the limit."""
+        """Count the example's estimated tokens; above the model's context the example cannot be trained on: an error."""
         count = example_tokens(turns)
         self.report.tokens.append(count)
         if count > self.report.max_tokens:
-            self.add(number, "warning", "over_token_limit", f"about {count:,} tokens (estimated), over the {self.report.max_tokens:,} limit; it would be truncated")
+            self.add(number, "error", "over_token_limit", f"about {count:,} tokens (estimated), over the {self.report.max_tokens:,} limit; it would be truncated")
 
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_bad_characters = lru_cache(maxsize=4096)(lambda text: tuple(bad_characters(text)))  # the system prompt is on every line
 
 
 @lru_cache(maxsize=4096)  # the system prompt is on every line, and the variants of a seed share answers
@@ -376,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="JSONL file(s) to check")
     parser.add_argument("--format", choices=FORMATS, help="expected format of every line (default: detect it per line)")
-    parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS_PER_EXAMPLE, help=f"per-example token limit to warn above (default {MAX_TOKENS_PER_EXAMPLE:,}, the cookbook's)")
+    parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS_PER_EXAMPLE, help=f"per-example token limit (the model's context); an example above it is an error (default {MAX_TOKENS_PER_EXAMPLE:,}, the cookbook's)")
     return parser
 
 
