@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import sys
@@ -168,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
         code, level = _ENDINGS[type(error)]
         log.log(level, "%s", error)
         return code
+    except OSError as error:  # a disk or permission failure outside the atomic write: still one line, never a traceback
+        name = errno.errorcode.get(error.errno or 0, error.errno)
+        log.error("%s: %s: %s; previous outputs were left as they were", error.filename or "augment", name, error.strerror)
+        return EXIT_RUNTIME
     except KeyboardInterrupt:
         # Outputs are renamed into place in one step at the very end, with Ctrl-C held off: nothing is half new.
         log.error("interrupted (Ctrl-C); stopped without writing: previous outputs were left as they were")

@@ -245,3 +245,13 @@ def test_sigint_to_a_real_run_with_workers_ends_in_one_line(tmp_path, seeds):
     lines = [line for line in rest.splitlines() if "augment:" in line or "Traceback" in line or "Error" in line]
     assert lines == ["augment: interrupted (Ctrl-C); stopped without writing: previous outputs were left as they were"]
     assert not out.exists()
+
+
+def test_an_unexpected_os_error_is_one_line_and_exit_1(tmp_path, small_seeds, capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError(errno.EIO, "Input/output error", str(tmp_path / "somewhere"))
+
+    monkeypatch.setattr("augment.run.build_manifest", broken)
+    assert run(small_seeds, tmp_path / "o" / "fine_tune.jsonl") == 1
+    assert "somewhere: EIO: Input/output error" in one_line(capsys)
+    assert not (tmp_path / "o" / "fine_tune.jsonl").exists()
