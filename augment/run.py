@@ -29,7 +29,7 @@ from augment.dataset.outputs import check_output_paths, run_paths
 from augment.logs import setup_logging
 from augment.dataset.manifest import build_manifest
 from augment.pipeline import Pipeline, variants_wanted
-from augment.generators.prepare import PARALLEL_FROM, collector_paused, default_workers
+from augment.generators.prepare import FORKED_PARALLEL_FROM, PARALLEL_FROM, collector_paused, default_workers
 from augment.knowledge.prompting import system_prompt
 from augment.dataset.report import RunReport, build_report, fallback_share, summary_lines
 from augment.knowledge.seeds import load_seeds
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", action="extend", type=_format_list, metavar="FORMAT", help=f"output format(s), repeatable or comma-separated: {', '.join(FORMATS)} (default openai, written to --out; others go beside it, e.g. fine_tune.gemini.jsonl)")
     parser.add_argument("--val-ratio", type=_ratio, default=0.0, help="also write a train/validation split with this share of the seeds in validation, every variant of a seed on one side (e.g. 0.1 writes fine_tune.train.jsonl and fine_tune.val.jsonl; default 0: no split)")
     parser.add_argument("--grounded-ratio", type=_ratio, default=0.3, help="share of lines whose user turn carries a retrieved-context block (prompts/grounded_user.txt) and whose answer takes its prices, times and distances from it (default 0.3; 0 disables)")
-    parser.add_argument("--workers", type=_positive_int, metavar="N", help=f"processes preparing offline variants and their checks; the output is the same for any N (default: one per CPU core from {PARALLEL_FROM:,} seeds, else 1)")
+    parser.add_argument("--workers", type=_positive_int, metavar="N", help=f"processes preparing offline variants and their checks; the output is the same for any N (default: one per CPU core from {FORKED_PARALLEL_FROM:,} seeds where workers can be forked, as on Linux, or from {PARALLEL_FROM:,} where they are spawned; else 1)")
     parser.add_argument("--log-file", type=Path, help="also append structured JSON log lines to this file")
     parser.add_argument("--dry-run", action="store_true", help="print how many Gemini calls and about how many tokens the run would spend (cache hits are free) and exit 0; calls nothing, writes nothing")
     parser.add_argument("--max-fallback", type=_share, default=0.2, metavar="SHARE", help="in a Gemini run, exit 3 (outputs still written) when more than this share (0-1) of the written samples were made offline because Gemini failed (default 0.2)")
