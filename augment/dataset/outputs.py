@@ -29,6 +29,11 @@ def run_paths(out: Path, formats: Sequence[str], val_ratio: float) -> list[Path]
     return paths
 
 
+def batch_state_path(out: Path) -> Path:
+    """Return where a pending --batch job is recorded (gemini/batch.py's state_path, without importing the client)."""
+    return sibling(out, "batch.json")
+
+
 def check_output_paths(paths: Iterable[Path], flag: str = "--out") -> None:
     """Raise InputError, writing nothing, unless every path may be replaced by a regular file we write."""
     probed: set[Path] = set()
