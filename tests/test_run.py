@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import multiprocessing
 import multiprocessing.context
 import re
@@ -215,3 +218,13 @@ def test_runs_as_a_module_without_a_key(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "offline mode" in result.stderr
     assert len(out.read_text(encoding="utf-8").splitlines()) == 200
+
+
+def test_an_offline_run_imports_neither_the_gemini_client_nor_matplotlib(tmp_path):
+    code = (
+        "import sys; from augment.run import main; "
+        f"assert main(['--offline', '--quiet', '--n', '2', '--out', {str(tmp_path / 'o' / 'f.jsonl')!r}, '--seeds', {str(SEEDS)!r}]) == 0; "
+        "heavy = {'asyncio', 'tenacity', 'matplotlib', 'pandas', 'augment.generators.gemini.client', 'google.genai'} & set(sys.modules); "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(SEEDS.parent.parent)}, check=True)
