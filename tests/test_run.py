@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import multiprocessing
 import multiprocessing.context
+import os
 import re
+import subprocess
+import sys
 import threading
 import unicodedata
 from collections import Counter
