@@ -255,3 +255,24 @@ def test_an_unexpected_os_error_is_one_line_and_exit_1(tmp_path, small_seeds, ca
     assert run(small_seeds, tmp_path / "o" / "fine_tune.jsonl") == 1
     assert "somewhere: EIO: Input/output error" in one_line(capsys)
     assert not (tmp_path / "o" / "fine_tune.jsonl").exists()
+
+
+def test_another_users_file_in_a_sticky_folder_is_refused(tmp_path, small_seeds, capsys, monkeypatch):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o1777)
+    (folder / "fine_tune.jsonl").write_text("theirs\n")
+    monkeypatch.setattr(outputs.os, "geteuid", lambda: 4242)  # we are not root, and own neither file nor folder
+    before = snapshot(tmp_path)
+    assert run(small_seeds, folder / "fine_tune.jsonl") == 2
+    assert "belongs to another user in a sticky folder" in one_line(capsys)
+    assert snapshot(tmp_path) == before
+
+
+def test_a_lock_file_that_cannot_be_created_is_one_line_and_exit_1(tmp_path, small_seeds, capsys, monkeypatch):
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("augment.dataset.lock.FileLock.acquire", full)
+    assert run(small_seeds, tmp_path / "o" / "fine_tune.jsonl") == 1
+    assert ".fine_tune.lock: cannot create the lock file (ENOSPC" in one_line(capsys)
