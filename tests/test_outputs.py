@@ -276,3 +276,22 @@ def test_a_lock_file_that_cannot_be_created_is_one_line_and_exit_1(tmp_path, sma
     monkeypatch.setattr("augment.dataset.lock.FileLock.acquire", full)
     assert run(small_seeds, tmp_path / "o" / "fine_tune.jsonl") == 1
     assert ".fine_tune.lock: cannot create the lock file (ENOSPC" in one_line(capsys)
+
+
+def test_sigint_to_a_gemini_run_ends_in_one_line(tmp_path):
+    """The client's event loop runs on its own thread: Ctrl-C still stops the run at once, in one line."""
+    from fake_gemini import FakeGemini
+
+    out = tmp_path / "o" / "fine_tune.jsonl"
+    with FakeGemini(latency=1.0) as server:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "GEMINI_API_KEY": "test-key", "GOOGLE_GEMINI_BASE_URL": server.base_url}
+        command = [sys.executable, "-m", "augment.run", "--seeds", str(ROOT / "seeds" / "fine_tune.csv"), "--out", str(out), "--cache", str(tmp_path / "c.sqlite")]
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        assert "gemini mode" in process.stderr.readline()
+        time.sleep(1.5)  # requests in flight
+        os.killpg(process.pid, signal.SIGINT)
+        rest = process.stderr.read()
+        assert process.wait(timeout=30) == 130
+    lines = [line for line in rest.splitlines() if "augment:" in line or "Traceback" in line or "Error" in line]
+    assert lines == ["augment: interrupted (Ctrl-C); stopped without writing: previous outputs were left as they were"]
+    assert not out.exists()
