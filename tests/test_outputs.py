@@ -115,10 +115,10 @@ def _lock_is_fifo(base: Path) -> Path:
         (_link_to_folder, "--out is a symlink to a folder"),
         (_dangling_link, "--out is a symlink that leads nowhere"),
         (_file_as_parent, "plain.txt is not a folder"),
-        (_sibling_is_folder, "fine_tune.meta.jsonl: --out is a folder"),
-        (_card_is_fifo, "README.md: --out is a FIFO"),
-        (_plot_links_to_fifo, "fine_tune.lengths.png: --out is a symlink to a FIFO"),
-        (_lock_is_fifo, ".fine_tune.lock: --out is a FIFO"),
+        (_sibling_is_folder, "fine_tune.meta.jsonl: this file (written beside --out) is a folder, which augment never writes over; remove it or choose another --out"),
+        (_card_is_fifo, "README.md: this file (written beside --out) is a FIFO"),
+        (_plot_links_to_fifo, "fine_tune.lengths.png: this file (written beside --out) is a symlink to a FIFO"),
+        (_lock_is_fifo, ".fine_tune.lock: this file (written beside --out) is a FIFO"),
     ],
 )
 def test_bad_out_is_refused_before_any_work_and_nothing_is_written(tmp_path, small_seeds, capsys, monkeypatch, make, expected):
@@ -295,3 +295,14 @@ def test_sigint_to_a_gemini_run_ends_in_one_line(tmp_path):
     lines = [line for line in rest.splitlines() if "augment:" in line or "Traceback" in line or "Error" in line]
     assert lines == ["augment: interrupted (Ctrl-C); stopped without writing: previous outputs were left as they were"]
     assert not out.exists()
+
+
+def test_each_file_in_a_sticky_folder_is_checked_not_only_the_first(tmp_path, small_seeds, capsys, monkeypatch):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o1777)
+    (folder / "fine_tune.report.json").write_text("{}\n")
+    os.chown(folder / "fine_tune.report.json", 4343, 4343)
+    monkeypatch.setattr(outputs.os, "geteuid", lambda: 4242)
+    assert run(small_seeds, folder / "fine_tune.jsonl") == 2
+    assert "fine_tune.report.json: this file (written beside --out) belongs to another user" in one_line(capsys)

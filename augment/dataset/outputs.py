@@ -7,6 +7,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from augment.dataset.card import card_path, plot_path
@@ -35,61 +36,75 @@ def batch_state_path(out: Path) -> Path:
 
 
 def check_output_paths(paths: Iterable[Path], flag: str = "--out") -> None:
-    """Raise InputError, writing nothing, unless every path may be replaced by a regular file we write."""
+    """Raise InputError, writing nothing, unless every path may be replaced by a regular file we write.
+
+    The first path is the flag's own; the others are the files written beside it.
+    """
     probed: set[Path] = set()
-    for path in paths:
-        target = writable_target(path, flag)
-        folder = _existing_folder(target, flag)
+    for index, path in enumerate(paths):
+        role = Role(flag, f"point {flag} at a regular file") if index == 0 else Role(f"this file (written beside {flag})", f"remove it or choose another {flag}")
+        target = writable_target(path, role)
+        folder = _existing_folder(target, role)
         if folder not in probed:
-            _probe(folder, target, flag)
+            _probe(folder, target, role)
             probed.add(folder)
+        if os.path.exists(target) and not _may_replace(target.parent, target):
+            raise InputError(f"{target}: {role.name} belongs to another user in a sticky folder and cannot be replaced; {role.fix}")
 
 
-def writable_target(path: Path, flag: str) -> Path:
+@dataclass(frozen=True, slots=True)
+class Role:
+    """What a checked path is, for the message, and what to do when it cannot be written."""
+
+    name: str  # "--out", or "this file (written beside --out)"
+    fix: str
+
+
+def writable_target(path: Path, role: Role) -> Path:
     """Return the file that writing path would replace (a symlink's target), or raise InputError naming the problem."""
     try:
         info = os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):  # a parent that is a file is named by the folder check
         return path
     except OSError as error:  # ELOOP, ENAMETOOLONG, EACCES
-        raise InputError(f"{path}: {flag} cannot be used ({_errno(error)}); pick another path") from None
+        raise InputError(f"{path}: {role.name} cannot be used ({_errno(error)}); {role.fix}") from None
     if stat.S_ISLNK(info.st_mode):
         try:
             info = os.stat(path)
         except OSError:
-            raise InputError(f"{path}: {flag} is a symlink that leads nowhere; remove it or point {flag} at a file") from None
+            raise InputError(f"{path}: {role.name} is a symlink that leads nowhere; remove it, or {role.fix}") from None
         if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{path}: {flag} is a symlink to {_kind(info.st_mode)}, which augment never writes over; point {flag} at a regular file")
+            raise InputError(f"{path}: {role.name} is a symlink to {_kind(info.st_mode)}, which augment never writes over; {role.fix}")
         return Path(os.path.realpath(path))
     if not stat.S_ISREG(info.st_mode):
-        fix = f"a file in it, e.g. {path / 'fine_tune.jsonl'}" if stat.S_ISDIR(info.st_mode) else "a regular file"
-        raise InputError(f"{path}: {flag} is {_kind(info.st_mode)}, which augment never writes over; point {flag} at {fix}")
+        fix = role.fix
+        if stat.S_ISDIR(info.st_mode) and role.fix.startswith("point"):
+            fix = f"point {role.name} at a file in it, e.g. {path / 'fine_tune.jsonl'}"
+        raise InputError(f"{path}: {role.name} is {_kind(info.st_mode)}, which augment never writes over; {fix}")
     return path
 
 
-def _existing_folder(target: Path, flag: str) -> Path:
+def _existing_folder(target: Path, role: Role) -> Path:
     """Return the nearest folder of target that exists (the others will be created), or raise if it is not a folder."""
     folder = target.parent
     while not os.path.lexists(folder) and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir():
-        raise InputError(f"{target}: {flag} cannot be created because {folder} is not a folder; pick another path")
+        raise InputError(f"{target}: {role.name} cannot be created because {folder} is not a folder; pick another path")
     return folder
 
 
-def _probe(folder: Path, target: Path, flag: str) -> None:
+def _probe(folder: Path, target: Path, role: Role) -> None:
     """Create and remove a file in folder: the only sure test that files can be made there (root ignores modes)."""
     try:
         handle, name = tempfile.mkstemp(dir=folder, prefix=".augment-probe-", suffix=".tmp")
     except OSError as error:
         raise InputError(
-            f"{target}: {flag} cannot be written: creating a file in {folder} fails ({_errno(error)}); pick a folder "
-            "you can write, or fix its permissions"
+            f"{target}: {role.name} cannot be written: creating a file in {folder} fails ({_errno(error)}); pick a "
+            "folder you can write, or fix its permissions"
         ) from None
     os.close(handle)
     os.unlink(name)
-    if os.path.exists(target) and not _may_replace(folder, target):
-        raise InputError(f"{target}: {flag} belongs to another user in a sticky folder and cannot be replaced; remove it or pick another path")
 
 
 def _may_replace(folder: Path, target: Path) -> bool:
