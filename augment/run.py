@@ -169,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         log.log(level, "%s", error)
         return code
     except OSError as error:  # a disk or permission failure outside the atomic write: still one line, never a traceback
-        name = errno.errorcode.get(error.errno or 0, error.errno)
-        log.error("%s: %s: %s; previous outputs were left as they were", error.filename or "augment", name, error.strerror)
+        where = f"{error.filename}: " if error.filename else ""
+        log.error("%s%s: %s; previous outputs were left as they were", where, errno.errorcode.get(error.errno or 0, error.errno), error.strerror)
         return EXIT_RUNTIME
     except KeyboardInterrupt:
         # Outputs are renamed into place in one step at the very end, with Ctrl-C held off: nothing is half new.
@@ -215,35 +215,42 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
         settings = {"target": target, "seeds": len(seeds), "n": args.n, "random_seed": args.seed, "primary": primary.name}
         report = build_report(outcome, settings, _api_usage(primary, outcome.selected, args), batch, bundle.summary)
         problems = _degraded(report, args.max_fallback)
-        short, over = report.written < report.target, report.api.get("fallback_share", 0.0) > args.max_fallback
-        status = EXIT_DEGRADED if short or over else EXIT_OK
+        status = EXIT_DEGRADED if problems else EXIT_OK
         manifest = build_manifest(args.seeds, _flags(args), report, time.monotonic() - started, status)
         _write_outputs(args.out, outcome, bundle, report, manifest, args.seeds)
     for line in summary_lines(report):
         log.info("%s", line)
-    for problem in problems:
+    # A fallback within --max-fallback is not a problem, but its reasons are still shown (warnings survive --quiet).
+    for problem in problems + [note for note in _fallback_note(report, args.max_fallback) if note not in problems]:
         log.warning("%s", problem)
     return status
 
 
 def _degraded(report: RunReport, max_fallback: float) -> list[str]:
-    """Return one warning line per reason the run degraded (exit 3 when short or over --max-fallback), or fell back.
-
-    Warnings survive --quiet, so each line carries its own reason rather than pointing at the summary.
-    """
+    """Return one line per reason the run counts as degraded (exit 3): short of target, too much offline fallback."""
     problems = []
     if report.written < report.target:
         problems.append(f"short of target: wrote {report.written} of {report.target} samples; add seeds or lower --target")
-    share = report.api.get("fallback_share", 0.0)
-    if report.fallbacks:
-        why = ", ".join(f"{reason} {count}" for reason, count in report.fallbacks.items())
-        failed = ", ".join(f"{reason} {count}" for reason, count in report.api.get("failed_attempts", {}).items())
-        over = f"over --max-fallback {max_fallback:g}" if share > max_fallback else f"within --max-fallback {max_fallback:g}"
-        problems.append(
-            f"offline fallback {over}: {share:.1%} of the written samples were made offline because Gemini failed "
-            f"(seeds by reason: {why}" + (f"; failed attempts: {failed}" if failed else "") + "); outputs were written"
-        )
+    if report.api.get("fallback_share", 0.0) > max_fallback:
+        problems += _fallback_note(report, max_fallback)
     return problems
+
+
+def _fallback_note(report: RunReport, max_fallback: float) -> list[str]:
+    """Return the line that says how much was made offline because Gemini failed, and why; [] if nothing was.
+
+    It is a warning, which --quiet keeps, so it carries the reasons itself rather than pointing at the summary.
+    """
+    if not report.fallbacks:
+        return []
+    share = report.api.get("fallback_share", 0.0)
+    why = ", ".join(f"{reason} {count}" for reason, count in report.fallbacks.items())
+    failed = ", ".join(f"{reason} {count}" for reason, count in report.api.get("failed_attempts", {}).items())
+    limit = f"{'over' if share > max_fallback else 'within'} --max-fallback {max_fallback:g}"
+    return [
+        f"offline fallback {limit}: {share:.1%} of the written samples were made offline because Gemini failed "
+        f"(seeds by reason: {why}" + (f"; failed attempts: {failed}" if failed else "") + "); outputs were written"
+    ]
 
 
 def _batch_step(args: argparse.Namespace, primary: Generator, seeds, target: int) -> dict | None:
