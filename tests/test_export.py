@@ -155,3 +155,24 @@ def test_write_atomically_creates_folders(tmp_path):
     target = tmp_path / "x" / "y" / "f.jsonl"
     export.write_atomically({target: "line\n"})
     assert target.read_text() == "line\n"
+
+
+def test_without_hard_links_a_failed_rename_never_deletes_an_old_file(tmp_path, monkeypatch):
+    old = _yesterday(tmp_path)
+    real_replace = export.os.replace
+
+    def replace(src, dst):
+        if str(dst).endswith("c.json"):
+            raise OSError(errno.EIO, "Input/output error")
+        real_replace(src, dst)
+
+    def no_links(src, dst):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(export.os, "replace", replace)
+    monkeypatch.setattr(export.os, "link", no_links)
+    with pytest.raises(RunError, match=r"c\.json: cannot write \(EIO"):
+        export.write_atomically(_new(old))
+    assert all(path.exists() for path in old)  # a.jsonl and b.jsonl are new (no link to restore them), none is gone
+    assert (tmp_path / "c.json").read_bytes() == old[tmp_path / "c.json"]
+    assert not (tmp_path / "d.jsonl").exists() and not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

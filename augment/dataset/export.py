@@ -109,21 +109,21 @@ def _refuse_special(path: Path) -> None:
 
 def _commit(staged: list[tuple[str, Path]], attempted: list[Path]) -> None:
     """Rename every temporary into place; if one rename fails, put back the files already replaced, then raise."""
-    replaced: list[tuple[str | None, Path]] = []  # (hard link to the old file or None, target)
+    replaced: list[tuple[bool, str | None, Path]] = []  # (target existed, hard link to its old file, target)
     try:
         for temp, target in staged:
             attempted.append(target)
-            replaced.append((_keep_old(target), target))
+            replaced.append((target.exists(), _keep_old(target), target))
             os.replace(temp, target)
     except OSError:
-        for old, target in replaced:
+        for existed, old, target in replaced:
             if old:
                 os.replace(old, target)
-            else:
-                target.unlink(missing_ok=True)
+            elif not existed:
+                target.unlink(missing_ok=True)  # new in this run: the folder goes back to how it was
         raise
     finally:
-        for old, _ in replaced:
+        for _, old, _ in replaced:
             if old and os.path.exists(old):
                 os.unlink(old)
 
@@ -138,7 +138,7 @@ def _keep_old(target: Path) -> str | None:
     try:
         os.link(target, old)
     except OSError:
-        return None  # a file system without hard links: this file alone cannot be put back
+        return None  # a file system without hard links: this file alone cannot be put back, and is left as it is
     return old
 
 
