@@ -101,6 +101,18 @@ def _plot_links_to_fifo(base: Path) -> Path:
     return base / "fine_tune.jsonl"
 
 
+def _link_to_a_descriptor(base: Path) -> Path:
+    # As /dev/stdout is: only the link's text is read (fd 999999 is not open), so nothing under /proc is touched.
+    (base / "fine_tune.jsonl").symlink_to("/proc/self/fd/999999")
+    return base / "fine_tune.jsonl"
+
+
+def _chain_to_a_descriptor(base: Path) -> Path:
+    (base / "stdout").symlink_to("/dev/fd/999999")
+    (base / "fine_tune.jsonl").symlink_to(base / "stdout")
+    return base / "fine_tune.jsonl"
+
+
 def _lock_is_fifo(base: Path) -> Path:
     os.mkfifo(base / ".fine_tune.lock")
     return base / "fine_tune.jsonl"
@@ -119,6 +131,8 @@ def _lock_is_fifo(base: Path) -> Path:
         (_card_is_fifo, "README.md: this file (written beside --out) is a FIFO"),
         (_plot_links_to_fifo, "fine_tune.lengths.png: this file (written beside --out) is a symlink to a FIFO"),
         (_lock_is_fifo, ".fine_tune.lock: this file (written beside --out) is a FIFO"),
+        (_link_to_a_descriptor, "--out is a link to an open file descriptor (like /dev/stdout)"),
+        (_chain_to_a_descriptor, "--out is a link to an open file descriptor"),
     ],
 )
 def test_bad_out_is_refused_before_any_work_and_nothing_is_written(tmp_path, small_seeds, capsys, monkeypatch, make, expected):

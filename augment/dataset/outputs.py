@@ -68,6 +68,8 @@ def writable_target(path: Path, role: Role) -> Path:
         return path
     except OSError as error:  # ELOOP, ENAMETOOLONG, EACCES
         raise InputError(f"{path}: {role.name} cannot be used ({_errno(error)}); {role.fix}") from None
+    if stat.S_ISLNK(info.st_mode) and _descriptor_link(path):
+        raise InputError(f"{path}: {role.name} is a link to an open file descriptor (like /dev/stdout), which augment never writes over; {role.fix}")
     if stat.S_ISLNK(info.st_mode):
         try:
             info = os.stat(path)
@@ -82,6 +84,21 @@ def writable_target(path: Path, role: Role) -> Path:
             fix = f"point {role.name} at a file in it, e.g. {path / 'fine_tune.jsonl'}"
         raise InputError(f"{path}: {role.name} is {_kind(info.st_mode)}, which augment never writes over; {fix}")
     return path
+
+
+def _descriptor_link(path: Path) -> bool:
+    """Return whether path is, or leads through, a link to an open file descriptor: /dev/stdout, /dev/fd/N,
+    /proc/self/fd/N. Its target may be a regular file (stdout redirected), which must not be renamed over either."""
+    if os.path.realpath(path.parent).startswith("/proc/"):
+        return True
+    current = str(path)
+    for _ in range(40):  # the kernel's own limit on a chain of symlinks
+        if not os.path.islink(current):
+            return False
+        current = os.path.join(os.path.dirname(current), os.readlink(current))
+        if current.startswith(("/proc/", "/dev/fd/")):
+            return True
+    return False
 
 
 def _existing_folder(target: Path, role: Role) -> Path:
