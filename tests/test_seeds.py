@@ -148,3 +148,11 @@ def test_blank_lines_count_as_rows(tmp_path):
     path.write_text("id,intent,place,question,answer\n\nS1,pricing,x,q,a\n", encoding="utf-8")
     with pytest.raises(InputError, match="row 3, column 'intent'"):
         load_seeds(path)
+
+
+def test_broken_utf16_names_the_line(tmp_path):
+    path = tmp_path / "s.txt"
+    good = "id\tintent\tplace\tquestion\tanswer\r\nS1\tprice\tĐà Lạt\tGiá vé?\tDạ ạ\r\n".encode("utf-16")
+    path.write_bytes(good + b"\x00\xd8")  # a lone high surrogate at the end of line 3
+    with pytest.raises(InputError, match=r"line 3 is not UTF-16 LE with BOM \(byte 0x00 at offset \d+\)"):
+        load_seeds(path)

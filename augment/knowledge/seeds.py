@@ -70,7 +70,7 @@ def _read_text(path: Path) -> tuple[str, str]:
     try:
         return raw.decode(codec), encoding
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1 if codec.startswith("utf-8") else "?"
+        line = raw[: error.start].decode(codec, errors="replace").count("\n") + 1
         raise InputError(
             f"{path}: line {line} is not {encoding} (byte 0x{raw[error.start]:02x} at offset {error.start}); save the "
             "file as UTF-8 (a spreadsheet's 'CSV UTF-8') or as UTF-16 'Unicode text'"
