@@ -189,6 +189,7 @@ def test_run_paths_names_every_file_a_run_writes(tmp_path, small_seeds):
     predicted = {path.name for path in run_paths(out, ("openai", "gemini", "sharegpt"), 0.2)}
     assert written <= predicted and len(written) >= 14
     assert predicted - written == {"fine_tune.batch.json"}
+    assert run_paths(out, ("gemini",), 0)[0] == out  # --out is checked even when only another format is written
 
 
 def test_outputs_get_the_umask_mode_and_a_symlinked_out_is_written_through(tmp_path, small_seeds):

@@ -22,12 +22,13 @@ RUN_SIBLINGS = ("rejected.jsonl", "report.json", "manifest.json", "batch.json")
 
 
 def run_paths(out: Path, formats: Sequence[str], val_ratio: float) -> list[Path]:
-    """Return every file a run with these flags may write: data, provenance, card, report, batch state and lock."""
+    """Return every file a run with these flags may write, --out first (checked even when its format is not asked
+    for): data, provenance, card, report, batch state and lock."""
     parts = [out, *(split_path(out, name) for name in SPLITS)] if val_ratio > 0 else [out]
-    paths = [format_path(part, fmt) for part in parts for fmt in formats]
+    paths = [out, *(format_path(part, fmt) for part in parts for fmt in formats)]
     paths += [sibling(part, "meta.jsonl") for part in parts]
     paths += [card_path(out), plot_path(out), *(sibling(out, suffix) for suffix in RUN_SIBLINGS), lock_path(out)]
-    return paths
+    return list(dict.fromkeys(paths))
 
 
 def batch_state_path(out: Path) -> Path:
@@ -42,7 +43,10 @@ def check_output_paths(paths: Iterable[Path], flag: str = "--out") -> None:
     """
     probed: set[Path] = set()
     for index, path in enumerate(paths):
-        role = Role(flag, f"point {flag} at a regular file") if index == 0 else Role(f"this file (written beside {flag})", f"remove it or choose another {flag}")
+        if index == 0:
+            role = Role(flag, f"point {flag} at a regular file")
+        else:
+            role = Role(f"this file (written beside {flag})", f"remove it or choose another {flag}")
         target = writable_target(path, role)
         folder = _existing_folder(target, role)
         if folder not in probed:
