@@ -135,3 +135,12 @@ def test_plot_is_a_stable_png_of_the_figure_size():
     image = Image.open(io.BytesIO(first))
     assert image.size == (1080, 306) and not image.info  # no metadata: no timestamp, no software stamp
     assert (59, 125, 216) in {color for _, color in image.getcolors(1 << 16)}  # bars drawn
+
+
+def test_stale_files_handles_glob_characters_and_lists_only_regular_files(tmp_path):
+    out = tmp_path / "data[1].jsonl"
+    for name in ("data[1].jsonl", "data[1].val.jsonl", "data1.val.jsonl", "data[1].train.jsonl"):
+        (tmp_path / name).write_text("x\n")
+    (tmp_path / "data[1].gemini.jsonl").mkdir()
+    (tmp_path / "data[1].sharegpt.jsonl").symlink_to(tmp_path / "data1.val.jsonl")
+    assert stale_files(out, [out, tmp_path / "data[1].train.jsonl"]) == [tmp_path / "data[1].val.jsonl"]
