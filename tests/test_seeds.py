@@ -156,3 +156,23 @@ def test_broken_utf16_names_the_line(tmp_path):
     path.write_bytes(good + b"\x00\xd8")  # a lone high surrogate at the end of line 3
     with pytest.raises(InputError, match=r"line 3 is not UTF-16 LE with BOM \(byte 0x00 at offset \d+\)"):
         load_seeds(path)
+
+
+@pytest.mark.parametrize("newline", ["\r", "\n", "\r\n"])
+def test_any_line_ending_is_read(tmp_path, newline):
+    path = _export(tmp_path / "s.csv", [["id", "intent", "place", "question", "answer"], GOOD], ";", "utf-8", newline)
+    assert load_seeds(path)[0].answer == GOOD[4]
+
+
+def test_a_stray_quote_in_the_header_is_one_line(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text('id,intent,place,"question,answer\nS1,price,x,q,a\n', encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        load_seeds(path)
+    assert "\n" not in str(error.value) and str(path) in str(error.value)
+
+
+def test_a_five_megabyte_cell_is_refused_with_its_length(tmp_path):
+    path = write_csv(tmp_path / "s.csv", [GOOD[:4] + ["Dạ " + "rất dài " * 655_360]])
+    with pytest.raises(InputError, match=r"row 2, column 'answer' is 5,242,883 characters long, over the 5,000 limit"):
+        load_seeds(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from augment.errors import InputError
@@ -79,16 +80,21 @@ def _read_text(path: Path) -> tuple[str, str]:
 
 def _sniff_delimiter(text: str) -> str:
     """Return the delimiter whose reading of the first line finds the most required columns (comma on a tie)."""
-    first = text.split("\n", 1)[0]
+    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
 
     def score(delimiter: str) -> tuple[int, int]:
-        names = {name.strip() for name in next(csv.reader([first], delimiter=delimiter), [])}
+        try:
+            names = {name.strip() for name in next(csv.reader([first], delimiter=delimiter), [])}
+        except csv.Error:  # a stray quote: the full read reports it with its line
+            names = set()
         return len(names & set(REQUIRED_COLUMNS)), first.count(delimiter)
 
     return max(_DELIMITERS, key=score)  # max keeps the first of equals: comma
 
 
 def _read_rows(path: Path, text: str, delimiter: str, how: str) -> list[list[str]]:
+    # The csv module stops at 131,072 characters a cell; read any length, so an over-long cell is refused with it.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         return list(reader)
