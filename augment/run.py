@@ -22,7 +22,7 @@ from augment.generators.gemini.settings import DEFAULT_MODEL, GeminiSettings, fi
 from augment.generators.offline import OfflineGenerator
 from augment.generators.ground import ground
 from augment.dataset.lock import output_lock
-from augment.dataset.outputs import batch_state_path, check_output_paths, run_paths
+from augment.dataset.outputs import batch_state_path, check_not_inputs, check_output_paths, run_paths
 from augment.logs import setup_logging
 from augment.dataset.manifest import build_manifest
 from augment.pipeline import Pipeline, variants_wanted
@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _check_flags(parser, args)
     try:
+        setup_logging(args.quiet, None)  # stderr first: a refused --log-file is reported there
+        _check_paths(args)
         setup_logging(args.quiet, args.log_file)
         return _run(args, time.monotonic())
     except (InputError, LockedError, BatchPending, RunError) as error:
@@ -186,8 +188,14 @@ def _check_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error("--batch keeps the job's replies in the response cache; drop --no-cache")
 
 
+def _check_paths(args: argparse.Namespace) -> None:
+    """Refuse, before any work and with nothing written, outputs the run may not write or that are its inputs."""
+    outputs = run_paths(args.out, _bundle_options(args).formats, args.val_ratio)
+    check_output_paths(outputs)
+    check_not_inputs([*outputs, *([args.log_file] if args.log_file else [])], {"--seeds": args.seeds, "--cache": args.cache})
+
+
 def _run(args: argparse.Namespace, started: float) -> int:
-    check_output_paths(run_paths(args.out, _bundle_options(args).formats, args.val_ratio))  # before any work
     seeds = load_seeds(args.seeds)
     check_seeds(seeds, str(args.seeds))
     target = args.target or len(seeds) * args.n

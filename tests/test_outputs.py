@@ -321,3 +321,25 @@ def test_each_file_in_a_sticky_folder_is_checked_not_only_the_first(tmp_path, sm
     monkeypatch.setattr(outputs.os, "geteuid", lambda: 4242)
     assert run(small_seeds, folder / "fine_tune.jsonl") == 2
     assert "fine_tune.report.json: this file (written beside --out) belongs to another user" in one_line(capsys)
+
+
+@pytest.mark.parametrize("where", ["out", "sibling", "log", "cache"])
+def test_an_output_that_is_an_input_is_refused(tmp_path, small_seeds, capsys, where):
+    cache = tmp_path / "cache.sqlite"
+    cache.write_bytes(b"SQLite format 3\x00")
+    before = snapshot(tmp_path)
+    out, extra = tmp_path / "o" / "fine_tune.jsonl", []
+    if where == "out":
+        out = small_seeds
+    elif where == "sibling":
+        out = small_seeds.with_name("seeds.jsonl")  # its report would be seeds.report.json; its card README.md
+        (tmp_path / "seeds.meta.jsonl").symlink_to(small_seeds)
+        before = snapshot(tmp_path)
+    elif where == "log":
+        extra = ["--log-file", str(small_seeds)]
+    else:
+        out = cache
+    assert run(small_seeds, out, "--cache", str(cache), *extra) == 2
+    line = one_line(capsys)
+    assert "which a run reads and never writes over" in line and ("--seeds" in line or "--cache" in line)
+    assert snapshot(tmp_path) == before

@@ -56,6 +56,15 @@ def check_output_paths(paths: Iterable[Path], flag: str = "--out") -> None:
             raise InputError(f"{target}: {role.name} belongs to another user in a sticky folder and cannot be replaced; {role.fix}")
 
 
+def check_not_inputs(paths: Iterable[Path], inputs: dict[str, Path]) -> None:
+    """Raise InputError if an output path is one of the run's inputs (the seed file, the cache), by any name."""
+    existing = {flag: path for flag, path in inputs.items() if path and path.is_file()}
+    for path in paths:
+        for flag, source in existing.items():
+            if path.is_file() and os.path.samefile(path, source):
+                raise InputError(f"{path}: is the {flag} file, which a run reads and never writes over; pick another --out")
+
+
 @dataclass(frozen=True, slots=True)
 class Role:
     """What a checked path is, for the message, and what to do when it cannot be written."""
