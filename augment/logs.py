@@ -8,6 +8,9 @@ import sys
 import time
 from pathlib import Path
 
+from augment.dataset.outputs import check_output_paths
+from augment.errors import InputError
+
 
 class JsonLineFormatter(logging.Formatter):
     """Format each record as one JSON object: time, level, message."""
@@ -22,7 +25,7 @@ class JsonLineFormatter(logging.Formatter):
 
 
 def setup_logging(quiet: bool, log_file: Path | None) -> None:
-    """Send INFO (or WARNING when quiet) to stderr, and everything from INFO up to log_file if given."""
+    """Send INFO (or WARNING when quiet) to stderr, and everything from INFO up to log_file if given (checked first)."""
     logger = logging.getLogger("augment")
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
@@ -34,7 +37,16 @@ def setup_logging(quiet: bool, log_file: Path | None) -> None:
     console.setFormatter(logging.Formatter("augment: %(message)s"))
     logger.addHandler(console)
     if log_file:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        structured = logging.FileHandler(log_file, encoding="utf-8")
-        structured.setFormatter(JsonLineFormatter())
-        logger.addHandler(structured)
+        logger.addHandler(_log_file_handler(log_file))
+
+
+def _log_file_handler(path: Path) -> logging.Handler:
+    """Open --log-file for appending, or raise InputError: it must be a regular file (or absent) we can write."""
+    check_output_paths([path], "--log-file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as error:  # e.g. a read-only file that root alone could not append to
+        raise InputError(f"{path}: --log-file cannot be opened for appending ({error.strerror}); pick another path") from None
+    handler.setFormatter(JsonLineFormatter())
+    return handler

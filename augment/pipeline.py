@@ -84,18 +84,18 @@ class _Run:
         for seed in seeds:  # the hand-checked pairs first, so no variant can displace its own seed
             self._admit(seed_sample(seed), "")  # check_seeds has passed every seed
         wanted = variants_wanted(seeds, n, target)
-        bar = tqdm(total=len(seeds), desc="seeds", unit="seed", disable=not self.pipeline.progress)
         arrived: dict[str, Generation] = {}
         admitted = 0
-        for generation in self._primary_generations(wanted):  # may arrive in completion order
-            arrived[generation.seed.id] = generation
-            bar.update()
-            # Admit only the longest arrived prefix of the seed file: dedup keeps the first of two near-duplicates,
-            # so admitting in file order keeps the output the same whatever order the responses came in.
-            while admitted < len(seeds) and seeds[admitted].id in arrived:
-                self._admit_generation(arrived.pop(seeds[admitted].id))
-                admitted += 1
-        bar.close()
+        # A with block: on Ctrl-C the bar ends its line before the run says it was interrupted.
+        with tqdm(total=len(seeds), desc="seeds", unit="seed", disable=not self.pipeline.progress) as bar:
+            for generation in self._primary_generations(wanted):  # may arrive in completion order
+                arrived[generation.seed.id] = generation
+                bar.update()
+                # Admit only the longest arrived prefix of the seed file: dedup keeps the first of two near-duplicates,
+                # so admitting in file order keeps the output the same whatever order the responses came in.
+                while admitted < len(seeds) and seeds[admitted].id in arrived:
+                    self._admit_generation(arrived.pop(seeds[admitted].id))
+                    admitted += 1
         for seed in seeds[admitted:]:  # a generator that skipped a seed: the offline top-up covers it
             self._admit_generation(arrived.pop(seed.id, None) or Generation(seed, problem="no-response"))
         self._make_up_shortfall()

@@ -3,42 +3,44 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import sys
 import time
 from pathlib import Path
 
-from augment.generators.gemini.batch import BatchOptions, pending_job_note, prepare_batch, state_path
 from augment.dataset.bundle import Bundle, BundleOptions, build_bundle, card_files, stale_files
 from augment.dataset.card import check_card_path
 from augment.errors import BatchPending, InputError, LockedError, RunError
-from augment.generators.gemini.estimate import dry_run_lines, offline_lines
 from augment.dataset.export import jsonl, sibling, write_atomically
 from augment.dataset.formats import DEFAULT_FORMAT, FORMATS
 from augment.generators.gemini.cache import DEFAULT_CACHE
 from augment.quality.corrections import check_misconception
 from augment.quality.gates import check_answer, check_seeds
 from augment.generators.base import Generator
-from augment.generators.gemini.client import GeminiGenerator
 from augment.generators.gemini.settings import DEFAULT_MODEL, GeminiSettings, find_api_key
 from augment.generators.offline import OfflineGenerator
 from augment.generators.ground import ground
 from augment.generators.misconceptions import add_misconceptions
 from augment.dataset.llamafactory import info_path, read_registry, registry_text
 from augment.dataset.lock import output_lock
+from augment.dataset.outputs import batch_state_path, check_not_inputs, check_output_paths, run_paths
 from augment.logs import setup_logging
 from augment.dataset.manifest import build_manifest
 from augment.pipeline import Pipeline, variants_wanted
-from augment.generators.prepare import PARALLEL_FROM, collector_paused, default_workers
+from augment.generators.prepare import FORKED_PARALLEL_FROM, PARALLEL_FROM, collector_paused, default_workers
 from augment.knowledge.prompting import system_prompt
 from augment.dataset.report import RunReport, build_report, fallback_share, summary_lines
 from augment.knowledge.seeds import load_seeds
 from augment.dataset.split import check_splittable
 
 log = logging.getLogger("augment")
+# The Gemini client, Batch mode and the dry-run estimate are imported where they are used: an offline run never needs
+# them, and their imports (asyncio, the HTTP retry and SDK helpers) cost about 0.06 s of a one-second run.
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_DEGRADED, EXIT_LOCKED, EXIT_PENDING = 0, 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 
 
 class _Parser(argparse.ArgumentParser):
@@ -97,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--val-ratio", type=_ratio, default=0.0, help="also write a train/validation split with this share of the seeds in validation, every variant of a seed on one side (e.g. 0.1 writes fine_tune.train.jsonl and fine_tune.val.jsonl; default 0: no split)")
     parser.add_argument("--misconceptions", type=_ratio, default=0.03, help="share of lines whose traveller holds a false foundational belief (Đà Lạt có biển, Hội An thuộc Quảng Nam) that the answer corrects first, then helps (default 0.03; 0 disables)")
     parser.add_argument("--grounded-ratio", type=_ratio, default=0.3, help="share of lines whose user turn carries a retrieved-context block (prompts/grounded_user.txt) and whose answer takes its prices, times and distances from it (default 0.3; 0 disables)")
-    parser.add_argument("--workers", type=_positive_int, metavar="N", help=f"processes preparing offline variants and their checks; the output is the same for any N (default: one per CPU core from {PARALLEL_FROM:,} seeds, else 1)")
+    parser.add_argument("--workers", type=_positive_int, metavar="N", help=f"processes preparing offline variants and their checks; the output is the same for any N (default: one per CPU core from {FORKED_PARALLEL_FROM:,} seeds where workers can be forked, as on Linux, or from {PARALLEL_FROM:,} where they are spawned; else 1)")
     parser.add_argument("--log-file", type=Path, help="also append structured JSON log lines to this file")
     parser.add_argument("--dry-run", action="store_true", help="print how many Gemini calls and about how many tokens the run would spend (cache hits are free) and exit 0; calls nothing, writes nothing")
     parser.add_argument("--max-fallback", type=_share, default=0.2, metavar="SHARE", help="in a Gemini run, exit 3 (outputs still written) when more than this share (0-1) of the written samples were made offline because Gemini failed (default 0.2)")
@@ -163,13 +165,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_flags(parser, args)
-    setup_logging(args.quiet, args.log_file)
     try:
+        setup_logging(args.quiet, None)  # stderr first: a refused --log-file is reported there
+        _check_paths(args)
+        setup_logging(args.quiet, args.log_file)
         return _run(args, time.monotonic())
     except (InputError, LockedError, BatchPending, RunError) as error:
         code, level = _ENDINGS[type(error)]
         log.log(level, "%s", error)
         return code
+    except OSError as error:  # a disk or permission failure outside the atomic write: still one line, never a traceback
+        where = f"{error.filename}: " if error.filename else ""
+        log.error("%s%s: %s; previous outputs were left as they were", where, errno.errorcode.get(error.errno or 0, error.errno), error.strerror)
+        return EXIT_RUNTIME
+    except KeyboardInterrupt:
+        # Outputs are renamed into place in one step at the very end, with Ctrl-C held off: nothing is half new.
+        log.error("interrupted (Ctrl-C); stopped without writing: previous outputs were left as they were")
+        return EXIT_INTERRUPTED
 
 
 def _check_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -180,6 +192,13 @@ def _check_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error("--batch keeps the job's replies in the response cache; drop --no-cache")
 
 
+def _check_paths(args: argparse.Namespace) -> None:
+    """Refuse, before any work and with nothing written, outputs the run may not write or that are its inputs."""
+    outputs = run_paths(args.out, _bundle_options(args).formats, args.val_ratio)
+    check_output_paths(outputs)
+    check_not_inputs([*outputs, *([args.log_file] if args.log_file else [])], {"--seeds": args.seeds, "--cache": args.cache})
+
+
 def _run(args: argparse.Namespace, started: float) -> int:
     seeds = load_seeds(args.seeds)
     check_seeds(seeds, str(args.seeds))
@@ -187,6 +206,8 @@ def _run(args: argparse.Namespace, started: float) -> int:
     check_splittable(args.val_ratio, len(seeds), target)
     check_card_path(args.out)
     read_registry(args.out)  # a broken dataset_info.json stops the run before anything is written
+    if not args.offline:
+        find_api_key()  # a bad .env or key is an input error: refused before the lock, with nothing written
     if args.dry_run:
         return _dry_run(args, seeds, target)
     with output_lock(args.out):  # taken only once the input is known good, so bad input touches nothing
@@ -214,7 +235,8 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
         _write_outputs(args.out, outcome, bundle, report, manifest, args.seeds)
     for line in summary_lines(report):
         log.info("%s", line)
-    for problem in problems:
+    # A fallback within --max-fallback is not a problem, but its reasons are still shown (warnings survive --quiet).
+    for problem in problems + [note for note in _fallback_note(report, args.max_fallback) if note not in problems]:
         log.warning("%s", problem)
     return status
 
@@ -224,30 +246,51 @@ def _degraded(report: RunReport, max_fallback: float) -> list[str]:
     problems = []
     if report.written < report.target:
         problems.append(f"short of target: wrote {report.written} of {report.target} samples; add seeds or lower --target")
-    share = report.api.get("fallback_share", 0.0)
-    if share > max_fallback:
-        problems.append(
-            f"offline fallback over --max-fallback {max_fallback:g}: {share:.1%} of the written samples were made offline "
-            "because Gemini failed (the summary's fallbacks line says why); outputs were written"
-        )
+    if report.api.get("fallback_share", 0.0) > max_fallback:
+        problems += _fallback_note(report, max_fallback)
     return problems
+
+
+def _fallback_note(report: RunReport, max_fallback: float) -> list[str]:
+    """Return the line that says how much was made offline because Gemini failed, and why; [] if nothing was.
+
+    It is a warning, which --quiet keeps, so it carries the reasons itself rather than pointing at the summary.
+    """
+    if not report.fallbacks:
+        return []
+    share = report.api.get("fallback_share", 0.0)
+    why = ", ".join(f"{reason} {count}" for reason, count in report.fallbacks.items())
+    failed = ", ".join(f"{reason} {count}" for reason, count in report.api.get("failed_attempts", {}).items())
+    limit = f"{'over' if share > max_fallback else 'within'} --max-fallback {max_fallback:g}"
+    return [
+        f"offline fallback {limit}: {share:.1%} of the written samples were made offline because Gemini failed "
+        f"(seeds by reason: {why}" + (f"; failed attempts: {failed}" if failed else "") + "); outputs were written"
+    ]
 
 
 def _batch_step(args: argparse.Namespace, primary: Generator, seeds, target: int) -> dict | None:
     """With --batch, get the batch job's replies into the cache first; return its summary for the report."""
-    if args.batch and isinstance(primary, GeminiGenerator):
+    if args.batch and primary.name == "gemini":
+        from augment.generators.gemini.batch import BatchOptions, prepare_batch
+
         options = BatchOptions(wait=args.batch_wait, poll=args.batch_poll)
         return prepare_batch(primary, seeds, variants_wanted(seeds, args.n, target), args.out, options)
-    if not args.batch and (note := pending_job_note(args.out)):
-        log.warning("%s", note)
+    if not args.batch and batch_state_path(args.out).is_file():
+        from augment.generators.gemini.batch import pending_job_note
+
+        log.warning("%s", pending_job_note(args.out))
     return None
 
 
 def _dry_run(args: argparse.Namespace, seeds, target: int) -> int:
     """Print what the run would spend on Gemini; call nothing, write nothing."""
+    from augment.generators.gemini.estimate import offline_lines
+
     if args.offline:
         lines = offline_lines("--offline")
     elif find_api_key():
+        from augment.generators.gemini.estimate import dry_run_lines
+
         lines = dry_run_lines(_gemini_settings(args), seeds, variants_wanted(seeds, args.n, target), args.out, args.batch)
     else:
         lines = offline_lines("no GEMINI_API_KEY or GOOGLE_API_KEY found in the environment or .env", stops=args.no_fallback)
@@ -273,6 +316,8 @@ def _choose_generator(args: argparse.Namespace, offline: OfflineGenerator) -> Ge
         log.warning("offline mode: no GEMINI_API_KEY or GOOGLE_API_KEY found in the environment or .env; %s to use Gemini", how)
         return offline
     log.info("gemini mode: model %s, concurrency %d", args.model, args.concurrency)
+    from augment.generators.gemini.client import GeminiGenerator
+
     return GeminiGenerator(key, _gemini_settings(args))
 
 
@@ -310,7 +355,7 @@ def _write_outputs(out: Path, outcome, bundle: Bundle, report: RunReport, manife
     write_atomically(files)
     if not outcome.rejected:
         rejected_path.unlink(missing_ok=True)  # an earlier run's rejects would now misdescribe this output
-    for path in stale_files(out, [*files, state_path(out)]):
+    for path in stale_files(out, [*files, batch_state_path(out)]):
         log.warning("%s is left from an earlier run with other --format/--val-ratio flags; this run did not write it", path)
 
 

@@ -188,3 +188,22 @@ def sentences(text: str) -> tuple[str, ...]:
             start = gap.end()
     pieces.append(text[start:])
     return tuple(piece.strip() for piece in pieces if piece.strip())
+
+
+# Characters no training text should hold: C0 and C1 controls (newline and tab aside), format characters
+# (zero-width, bidi marks, overrides and isolates, the BOM, soft hyphen, tags) and the line/paragraph separators.
+# They are invisible in an editor and teach the model to emit them.
+_BAD_CHAR_RE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb\U000e0001-\U000e007f]"
+)
+
+
+def bad_characters(text: str) -> list[tuple[int, str]]:
+    """Return (1-based position, character) of each control, zero-width, bidi or separator character in text."""
+    return [(match.start() + 1, match.group()) for match in _BAD_CHAR_RE.finditer(text)]
+
+
+def code_point(char: str) -> str:
+    """Return a character's code point and name for a message, e.g. 'U+200B ZERO WIDTH SPACE'."""
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'control character')}"

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from datasets import load_dataset
 
 from augment.dataset.bundle import stale_files
 from augment.dataset.card import CARD_MARK, CardInput, render_card
 from augment.dataset.manifest import input_hashes
+from augment.dataset.plot import bin_counts, histogram_png, nice_ticks
 from augment.records import Sample, Seed
 from augment.run import main
 from seed_rows import small_seeds
@@ -150,3 +154,39 @@ def test_the_rejected_file_is_only_there_when_something_was_rejected(tmp_path):
     report = json.loads(out.with_name("fine_tune.report.json").read_text(encoding="utf-8"))
     assert code == 0 and not report["dropped"] and not rejected.exists()
     assert "no candidate was dropped, so there is no rejected file" in (out.parent / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("values", [[5], [1, 2, 3, 4, 100], list(range(0, 1000, 7)), [3, 3, 3, 9], [10**6, 2 * 10**6]])
+def test_bins_match_numpy_histogram(values):
+    counts, low, high = bin_counts(values)
+    expected, edges = np.histogram(values, bins=20)
+    assert counts == expected.tolist() and (low, high) == (edges[0], edges[-1])
+
+
+@pytest.mark.parametrize("low, high", [(0, 124), (18, 113), (0, 1), (440, 800), (0, 7), (0.5, 1.5), (12000, 990000)])
+def test_ticks_are_round_and_inside(low, high):
+    ticks = nice_ticks(low, high)
+    assert 2 <= len(ticks) <= 6 and all(low <= tick <= high for tick in ticks)
+    steps = {round(b - a, 9) for a, b in zip(ticks, ticks[1:])}
+    (step,) = steps
+    assert round(step / 10 ** math.floor(math.log10(step)), 6) in {1, 2, 2.5, 5}
+
+
+def test_plot_is_a_stable_png_of_the_figure_size():
+    from PIL import Image
+
+    series = [("a", [1, 2, 3]), ("b", []), ("c", [7] * 50)]
+    first = histogram_png(series)
+    assert first == histogram_png(series) and first.startswith(PNG_SIGNATURE)
+    image = Image.open(io.BytesIO(first))
+    assert image.size == (1080, 306) and not image.info  # no metadata: no timestamp, no software stamp
+    assert (59, 125, 216) in {color for _, color in image.getcolors(1 << 16)}  # bars drawn
+
+
+def test_stale_files_handles_glob_characters_and_lists_only_regular_files(tmp_path):
+    out = tmp_path / "data[1].jsonl"
+    for name in ("data[1].jsonl", "data[1].val.jsonl", "data1.val.jsonl", "data[1].train.jsonl"):
+        (tmp_path / name).write_text("x\n")
+    (tmp_path / "data[1].gemini.jsonl").mkdir()
+    (tmp_path / "data[1].sharegpt.jsonl").symlink_to(tmp_path / "data1.val.jsonl")
+    assert stale_files(out, [out, tmp_path / "data[1].train.jsonl"]) == [tmp_path / "data[1].val.jsonl"]

@@ -77,6 +77,10 @@ def variant(seed: Seed, user: str, assistant: str | None = None) -> Sample:
         ("Ad ơi, hỏi xíu: vé Thung lũng Tình Yêu bao nhiêu?", None, ""),  # "Hỏi xíu:" is a casual wrapper
         ("Vé Thung lũng Tình Yêu bao nhiêu?", "Dạ, mình là một AI nên không chắc giá vé Thung lũng Tình Yêu 250.000 đồng ạ.", "meta-talk"),
         ("Hồ Xuân Hương là ai, vé Thung lũng Tình Yêu bao nhiêu?", None, ""),  # "là ai" is "who is"
+        ("Vé Thung lũng\u202e Tình Yêu bao nhiêu ạ?", None, "bad-character"),
+        ("Vé Thung lũng Tình Yêu bao nhiêu ạ?", "Dạ, vé khoảng 250.000 đồng ạ.\r\nBạn kiểm tra lại nha.", "bad-character"),
+        ("Vé Thung lũng Tình Yêu bao nhiêu ạ?", "Dạ, vé khoảng\x00 250.000 đồng ạ.", "bad-character"),
+        ("Vé Thung lũng Tình Yêu\u2066 bao nhiêu ạ?", None, "bad-character"),
     ],
 )
 def test_check_form(user, assistant, reason):

@@ -379,4 +379,7 @@ def test_too_much_offline_fallback_still_writes_and_exits_3(tmp_path, fake, ten_
     records, meta, report = read(out)
     assert len(records) == 10 * N and report["fallback_share"] == 0.75 and report["fallbacks"] == {"server-error": 10}
     assert json.loads(out.with_name("f.manifest.json").read_text(encoding="utf-8"))["exit_status"] == 3
+    assert "seeds by reason: server-error 10; failed attempts: server-error 10" in err[0]  # the reason survives --quiet
     assert run(seeds, tmp_path / "lenient" / "f.jsonl", "--retries", "0", "--max-fallback", "0.8") == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "within --max-fallback 0.8" in err[0] and "server-error 10" in err[0]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import multiprocessing.context
+import os
 import re
+import subprocess
+import sys
+import threading
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -12,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from augment.knowledge.facts import load_facts
-from augment.generators.prepare import PARALLEL_FROM, default_workers
+from augment.generators import prepare
+from augment.generators.prepare import FORKED_PARALLEL_FROM, PARALLEL_FROM, default_workers
 from augment.run import main
 from augment.text import exact_key, loose_key
 from conftest import SEEDS, digit_runs, write_csv
@@ -123,9 +130,27 @@ def test_worker_processes_give_the_same_bytes(tmp_path, default_run):
             assert parallel.with_name(name).read_bytes() == out.with_name(name).read_bytes(), name
 
 
-def test_workers_start_only_for_a_large_seed_file():
+def test_workers_start_only_for_a_large_seed_file(monkeypatch):
+    monkeypatch.setattr(prepare, "can_fork", lambda: False)
     assert default_workers(PARALLEL_FROM - 1) == 1
     assert default_workers(PARALLEL_FROM) >= 1
+    monkeypatch.setattr(prepare, "can_fork", lambda: True)
+    assert default_workers(FORKED_PARALLEL_FROM - 1) == 1
+    assert default_workers(FORKED_PARALLEL_FROM) == default_workers(PARALLEL_FROM)
+
+
+def test_workers_are_forked_only_without_other_threads():
+    alone = threading.active_count() == 1
+    assert prepare.can_fork() == (alone and "fork" in multiprocessing.get_all_start_methods())
+    assert isinstance(prepare._context(), multiprocessing.context.ForkContext) == prepare.can_fork()
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not prepare.can_fork() and isinstance(prepare._context(), multiprocessing.context.SpawnContext)
+    finally:
+        stop.set()
+        thread.join()
 
 
 def test_target_overrides_seeds_times_n(tmp_path):
@@ -199,3 +224,13 @@ def test_runs_as_a_module_without_a_key(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "offline mode" in result.stderr
     assert len(out.read_text(encoding="utf-8").splitlines()) == 200
+
+
+def test_an_offline_run_imports_neither_the_gemini_client_nor_matplotlib(tmp_path):
+    code = (
+        "import sys; from augment.run import main; "
+        f"assert main(['--offline', '--quiet', '--n', '2', '--out', {str(tmp_path / 'o' / 'f.jsonl')!r}, '--seeds', {str(SEEDS)!r}]) == 0; "
+        "heavy = {'asyncio', 'tenacity', 'matplotlib', 'pandas', 'augment.generators.gemini.client', 'google.genai'} & set(sys.modules); "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(SEEDS.parent.parent)}, check=True)

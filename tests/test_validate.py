@@ -133,7 +133,7 @@ def test_token_counts_limits_and_epochs():
     assert estimate_tokens("Đà Lạt") == 4  # the Gemini estimate: 10 UTF-8 bytes / 3, rounded up
     assert default_epochs(10) == 10 and default_epochs(1000) == 3 and default_epochs(20_000) == 1
     report = validate_bytes(_file(*GOOD), "f.jsonl", max_tokens=20)
-    assert {(p.check, p.level) for p in report.problems} >= {("over_token_limit", "warning")}
+    assert {(p.check, p.level) for p in report.problems} >= {("over_token_limit", "error")}
     stats = report.token_stats()
     assert stats["over_limit"] == 2 and stats["min"] <= stats["median"] <= stats["max"]
     assert stats["training_tokens_3_epochs"] == 3 * 2 * 20
@@ -195,5 +195,15 @@ def test_check_data_turns_a_lone_surrogate_into_a_run_error_not_a_crash(tmp_path
 
 def test_a_turn_too_long_for_the_tokenizer_is_flagged_not_a_crash():
     report = validate_bytes(_file(_openai("Hỏi? " * 250_000)), "f.jsonl")  # 1.25 million characters
-    assert [p.check for p in report.warnings] == ["over_token_limit", "too_few_examples"]
+    assert [p.check for p in report.errors] == ["over_token_limit"] and [p.check for p in report.warnings] == ["too_few_examples"]
     assert report.tokens[0] > report.limit
+
+
+@pytest.mark.parametrize("char", ["\x00", "\r", "\x1b", "\x85", "\u200b", "\u200f", "\u202e", "\u2066", "\ufeff", "\u2028"])
+@pytest.mark.parametrize("make, user_role, answer_role", [(_openai, "user", "assistant"), (_gemini, "user", "model"), (_sharegpt, "human", "gpt")])
+def test_each_control_zero_width_or_bidi_character_is_an_error_with_line_turn_and_code_point(char, make, user_role, answer_role):
+    data = _file(make("Chợ đêm ở đâu ạ?", "Dạ, ở trung tâm ạ."), make(f"Vé{char} Thung lũng{char} Tình Yêu?", f"Dạ,{char} 250.000 đồng ạ."))
+    found = [p for p in validate_bytes(data, "f.jsonl").errors if p.check == "bad_character"]
+    assert [(p.line, p.message.split(" holds ")[0]) for p in found] == [(2, f"turn 2 ({user_role})")] * 2 + [(2, f"turn 3 ({answer_role})")]
+    assert all(f"U+{ord(char):04X}" in p.message for p in found)
+    assert [p.message.split(" at character ")[1].split(";")[0] for p in found] == ["3", "15", "4"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,10 +118,16 @@ def _log_lines(level: int, lines: list[str]) -> None:
 
 def stale_files(out: Path, written: Sequence[Path]) -> list[Path]:
     """Return files beside out that share its stem but this run did not write, e.g. a split from an earlier run."""
-    keep = {path.resolve() for path in written}
+    keep = {path.name for path in written if path.parent == out.parent}
+    prefix = f"{out.stem}."
+    try:
+        entries = list(os.scandir(out.parent))
+    except OSError:
+        return []
     return sorted(
-        path for path in out.parent.glob(f"{out.stem}.*")
-        if path.suffix in (".jsonl", ".json", ".png") and path.resolve() not in keep
+        out.parent / entry.name for entry in entries
+        if entry.name.startswith(prefix) and entry.name not in keep
+        and Path(entry.name).suffix in (".jsonl", ".json", ".png") and entry.is_file(follow_symlinks=False)
     )
 
 

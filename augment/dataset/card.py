@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import statistics
 from collections import Counter
@@ -15,6 +14,7 @@ from augment.dataset.export import sibling
 from augment.dataset.formats import format_path
 from augment.dataset.llamafactory import DATASET_INFO, entry_name
 from augment.dataset.manifest import input_hashes
+from augment.dataset.plot import histogram_png
 from augment.records import INTENTS, Sample
 from augment.dataset.split import split_path
 from augment.dataset.tokens import encodings
@@ -86,28 +86,11 @@ def render_card(card: CardInput, plot_name: str) -> str:
 
 def length_plot(samples: Sequence[Sample], tokens: Sequence[int], token_title: str = "tokens per example") -> bytes:
     """Return a PNG of three histograms: user and assistant turn lengths and tokens per example."""
-    # Imported here: matplotlib takes a while to load and only the card needs it. The Agg canvas renders without
-    # a display and without touching pyplot's global backend.
-    import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    # Arrays, not lists: hist inspects a list element by element before it bins anything.
-    series = [
-        ("user turn (characters)", np.array([len(sample.user) for sample in samples])),
-        ("assistant turn (characters)", np.array([len(sample.assistant) for sample in samples])),
-        (token_title, np.array(tokens)),
-    ]
-    figure = Figure(figsize=(12, 3.4))  # a fixed layout: "constrained" doubles the render time
-    figure.subplots_adjust(left=0.05, right=0.99, bottom=0.12, top=0.9, wspace=0.25)
-    FigureCanvasAgg(figure)
-    for axes, (title, values) in zip(figure.subplots(1, 3), series):
-        axes.hist(values if len(values) else [0], bins=20, color="#3b7dd8", edgecolor="white")
-        axes.set_title(title)
-        axes.set_ylabel("examples")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, metadata={"Software": None})  # no version stamp: stable bytes
-    return buffer.getvalue()
+    return histogram_png([
+        ("user turn (characters)", [len(sample.user) for sample in samples]),
+        ("assistant turn (characters)", [len(sample.assistant) for sample in samples]),
+        (token_title, list(tokens)),
+    ])
 
 
 def _front_matter(card: CardInput) -> str:

@@ -7,23 +7,16 @@ import json
 import re
 import sys
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from augment.dataset.shapes import STRUCTURE
 from augment.dataset.formats import FORMATS, ROLE_NAMES, Turn, detect_format, read_turns
+from augment.text import bad_characters, code_point
 from augment.dataset.tokens import MIN_EXAMPLES, counter, default_encoding, encoding_names, token_stats
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
-
-_OPENAI_MESSAGE_KEYS = {"role", "content", "name", "weight", "function_call"}
-_OPENAI_ROLES = {"system", "user", "assistant", "function"}
-_TOP_LEVEL_KEYS = {
-    "openai": {"messages", "tools", "parallel_tool_calls"},
-    "gemini": {"systemInstruction", "contents"},
-    "sharegpt": {"conversations", "system"},
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +154,7 @@ class _Checker:
             return
         self.check_same_format(number, fmt)
         problems = len(self.report.problems)
-        _STRUCTURE[fmt](record, lambda level, check, message: self.add(number, level, check, message))
+        STRUCTURE[fmt](record, lambda level, check, message: self.add(number, level, check, message))
         if any(p.level == "error" for p in self.report.problems[problems:]):
             return  # turns cannot be read reliably from a malformed record
         turns = read_turns(record, fmt)
@@ -182,10 +175,12 @@ class _Checker:
         """Require non-empty, valid UTF-8, NFC turns in the right order under the file's one system prompt."""
         names = ROLE_NAMES[fmt]
         for index, (role, text) in enumerate(turns, start=1):
+            where = f"turn {index} ({names.get(role, role)})"
+            for position, char in _bad_characters(text):
+                self.add(number, "error", "bad_character", f"{where} holds {code_point(char)} at character {position}; control, zero-width and bidi characters must not reach training data")
             problem = _text_problem(text)
             if not problem:
                 continue
-            where = f"turn {index} ({names.get(role, role)})"
             if problem == "empty_turn":
                 self.add(number, "error", "empty_turn", f"{where} is empty or only whitespace")
             elif problem == "utf8":
@@ -228,7 +223,7 @@ class _Checker:
             self.prompts[prompt] = number
 
     def check_tokens(self, number: int, turns: list[Turn]) -> None:
-        """Count the example's tokens in each encoding and warn when the primary count is above the limit."""
+        """Count the example's tokens in each encoding; above the model's limit it cannot be trained on: an error."""
         report = self.report
         if not report.counts:
             names = self.encodings or (default_encoding(self.first_format[0] if self.first_format else None),)
@@ -239,10 +234,11 @@ class _Checker:
         count, primary = report.tokens[-1], counter(report.encoding)
         if count > report.limit:
             about = "" if primary.exact else "about "
-            self.add(number, "warning", "over_token_limit", f"{about}{count:,} {report.encoding} tokens ({primary.kind}), over the {report.limit:,} limit; it would be truncated")
+            self.add(number, "error", "over_token_limit", f"{about}{count:,} {report.encoding} tokens ({primary.kind}), over the {report.limit:,} limit; it would be truncated")
 
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_bad_characters = lru_cache(maxsize=4096)(lambda text: tuple(bad_characters(text)))  # the system prompt is on every line
 
 
 @lru_cache(maxsize=4096)  # the system prompt is on every line, and the variants of a seed share answers
@@ -269,104 +265,6 @@ def _first_non_nfc(text: str) -> int:
     return 1
 
 
-AddProblem = Callable[[str, str, str], None]  # (level, check, message)
-
-
-def _check_openai(record: dict, add: AddProblem) -> None:
-    """Apply the OpenAI cookbook's format checks, under its names."""
-    _check_top_level(record, "openai", add)
-    messages = record.get("messages")
-    if not messages or not isinstance(messages, list):
-        add("error", "missing_messages_list", "'messages' is missing, empty or not a list")
-        return
-    for index, message in enumerate(messages, start=1):
-        if not isinstance(message, dict):
-            add("error", "data_type", f"message {index} is not an object")
-            continue
-        if "role" not in message or "content" not in message:
-            add("error", "message_missing_key", f"message {index} lacks 'role' or 'content'")
-        unknown = message.keys() - _OPENAI_MESSAGE_KEYS
-        if unknown:
-            add("error", "message_unrecognized_key", f"message {index} has key(s) {', '.join(sorted(unknown))}")
-        if message.get("role") not in _OPENAI_ROLES:
-            add("error", "unrecognized_role", f"message {index} has role {message.get('role')!r}")
-        content = message.get("content")
-        if not isinstance(content, str) or (not content and not message.get("function_call")):
-            add("error", "missing_content", f"message {index} has no text content")
-    roles = [message.get("role") for message in messages if isinstance(message, dict)]
-    if "assistant" not in roles:
-        add("error", "example_missing_assistant_message", "no assistant message to learn from")
-    if "system" not in roles:
-        add("warning", "example_missing_system_message", "no system message")
-    if "user" not in roles:
-        add("warning", "example_missing_user_message", "no user message")
-
-
-def _check_gemini(record: dict, add: AddProblem) -> None:
-    """Check the Vertex AI supervised-tuning shape: contents of user/model turns made of text parts."""
-    _check_top_level(record, "gemini", add)
-    if "systemInstruction" in record:
-        instruction = record["systemInstruction"]
-        if not isinstance(instruction, dict) or not _text_parts_ok(instruction.get("parts")):
-            add("error", "invalid_system_instruction", "'systemInstruction' needs 'parts': a list of {'text': string}")
-    contents = record.get("contents")
-    if not contents or not isinstance(contents, list):
-        add("error", "missing_contents_list", "'contents' is missing, empty or not a list")
-        return
-    for index, content in enumerate(contents, start=1):
-        if not isinstance(content, dict) or "role" not in content or "parts" not in content:
-            add("error", "content_missing_key", f"content {index} lacks 'role' or 'parts'")
-            continue
-        if content["role"] not in ("user", "model"):
-            add("error", "unrecognized_role", f"content {index} has role {content['role']!r}; use 'user' or 'model'")
-        if not _text_parts_ok(content["parts"]):
-            add("error", "missing_text", f"content {index} needs 'parts': a non-empty list of {{'text': string}}")
-    if not any(isinstance(c, dict) and c.get("role") == "model" for c in contents):
-        add("error", "example_missing_model_message", "no model turn to learn from")
-
-
-def _check_sharegpt(record: dict, add: AddProblem) -> None:
-    """Check the ShareGPT shape LLaMA-Factory reads: human/gpt turns and an optional system string."""
-    _check_top_level(record, "sharegpt", add)
-    if "system" in record and not isinstance(record["system"], str):
-        add("error", "invalid_system", "'system' must be a string")
-    conversations = record.get("conversations")
-    if not conversations or not isinstance(conversations, list):
-        add("error", "missing_conversations_list", "'conversations' is missing, empty or not a list")
-        return
-    for index, turn in enumerate(conversations, start=1):
-        if not isinstance(turn, dict) or "from" not in turn or "value" not in turn:
-            add("error", "message_missing_key", f"turn {index} lacks 'from' or 'value'")
-            continue
-        if turn["from"] not in ("human", "gpt"):
-            add("error", "unrecognized_role", f"turn {index} is from {turn['from']!r}; use 'human' or 'gpt'")
-        if not isinstance(turn["value"], str):
-            add("error", "missing_content", f"turn {index} 'value' is not a string")
-    if not any(isinstance(t, dict) and t.get("from") == "gpt" for t in conversations):
-        add("error", "example_missing_gpt_message", "no gpt turn to learn from")
-
-
-def _check_top_level(record: dict, fmt: str, add: AddProblem) -> None:
-    unknown = record.keys() - _TOP_LEVEL_KEYS[fmt]
-    if unknown:
-        add("error", "unrecognized_top_level_key", f"key(s) {', '.join(sorted(unknown))} are not part of the {fmt} format; keep provenance in a separate file")
-
-
-def _text_parts_ok(parts: object) -> bool:
-    return (
-        isinstance(parts, list)
-        and bool(parts)
-        and all(isinstance(part, dict) and set(part) == {"text"} and isinstance(part["text"], str) for part in parts)
-    )
-
-
-_STRUCTURE: dict[str, Callable[[dict, AddProblem], None]] = {
-    "openai": _check_openai,
-    "gemini": _check_gemini,
-    "sharegpt": _check_sharegpt,
-}
-
-
 def validate_bytes(
     data: bytes, name: str, fmt: str | None = None, max_tokens: int | None = None, encodings: tuple[str, ...] = ()
 ) -> FileReport:
@@ -389,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="JSONL file(s) to check")
     parser.add_argument("--format", choices=FORMATS, help="expected format of every line (default: detect it per line)")
     parser.add_argument("--encoding", choices=encoding_names(), help="count tokens in this encoding: o200k_base for OpenAI's current models (gpt-4o, gpt-4o-mini, gpt-4.1), cl100k_base for gpt-3.5-turbo, gemini for Gemini tuning (an estimate) (default: gemini for Gemini files, else o200k_base)")
-    parser.add_argument("--max-tokens", type=int, help="per-example token limit to warn above (default: the smallest training-example limit of the encoding's models, e.g. 65,536 for o200k_base)")
+    parser.add_argument("--max-tokens", type=int, help="per-example token limit (the model's context); an example above it is an error (default: the smallest training-example limit of the encoding's models, e.g. 65,536 for o200k_base)")
     return parser
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import multiprocessing.context
 import os
+import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,8 +29,11 @@ from augment.quality.gates import check_sample
 from augment.generators.offline import OfflineGenerator
 from augment.records import Sample, Seed
 
-# Below this many seeds, starting worker processes (each imports the package) costs more than it saves.
+# Below this many seeds, starting worker processes costs more than it saves: a spawned worker imports the package
+# (~0.5 s), a forked one starts in milliseconds with everything imported and compiled (the 1,000-line default run:
+# 1.16 s instead of 1.26 s wall, best of 5).
 PARALLEL_FROM = 1000
+FORKED_PARALLEL_FROM = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +54,12 @@ def checked_variants(generator: OfflineGenerator, seed: Seed, skip: int = 0) -> 
 def default_workers(seeds: int) -> int:
     """Return one worker per usable core for a large seed file, else 1 (no worker process)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return cores if seeds >= PARALLEL_FROM else 1
+    return cores if seeds >= (FORKED_PARALLEL_FROM if can_fork() else PARALLEL_FROM) else 1
+
+
+def can_fork() -> bool:
+    """Return whether workers may be forked: the platform forks, and no other thread could hold a lock mid-fork."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 # A variant as it travels back from a worker: plain values pickle several times faster than the records.
@@ -104,9 +114,45 @@ def collector_paused(pause: bool = True) -> Iterator[None]:
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """Return a pool of worker processes that end themselves if this process dies."""
-    # spawn, not fork: the parent may run threads (the progress bar, the Gemini client's event loop).
-    context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),))
+    return ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker, initargs=(os.getpid(),))
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Fork where it is safe (no other thread, so no lock held mid-operation): a forked worker starts at once with the
+    package imported and its patterns compiled; else spawn, where each worker imports the package (~0.5 s)."""
+    if can_fork():
+        return _ForkContext()
+    return _SpawnContext()
+
+
+def _quiet_start(start: Callable[[], None]) -> None:
+    """Start a worker process with Ctrl-C ignored: the terminal sends it to the whole process group, and a worker
+    would print a traceback; the parent alone answers it. The ignored disposition survives fork and exec."""
+    if threading.current_thread() is not threading.main_thread():
+        return start()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _SpawnProcess(multiprocessing.context.SpawnProcess):
+    def start(self) -> None:
+        _quiet_start(super().start)
+
+
+class _ForkProcess(multiprocessing.context.ForkProcess):
+    def start(self) -> None:
+        _quiet_start(super().start)
+
+
+class _SpawnContext(multiprocessing.context.SpawnContext):
+    Process = _SpawnProcess
+
+
+class _ForkContext(multiprocessing.context.ForkContext):
+    Process = _ForkProcess
 
 
 def _start_worker(parent: int) -> None:

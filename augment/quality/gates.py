@@ -24,7 +24,7 @@ from augment.knowledge.places import (
     names_entity,
 )
 from augment.records import INTENTS, Sample, Seed
-from augment.text import amounts, exact_key, sentences
+from augment.text import amounts, bad_characters, exact_key, sentences
 
 Check = Callable[[Sample], str]
 
@@ -69,6 +69,8 @@ def check_form(sample: Sample) -> str:
 
 @lru_cache(maxsize=65536)
 def _form(turn: str, user: bool) -> str:
+    if bad_characters(turn):  # a control, zero-width or bidi character from the model: invisible, never trained on
+        return "bad-character"
     folded = turn.strip().casefold()
     if (_USER_MARKUP_RE if user else _MARKUP_RE).search(folded):
         return "markup-leftover"

@@ -6,9 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from dotenv import load_dotenv
-
 from augment.generators.gemini.cache import DEFAULT_CACHE
+from augment.generators.gemini.envfile import check_key, key_source, load_env_file
 
 DEFAULT_MODEL = "gemini-2.5-flash"
 # The SDK's own precedence: GOOGLE_API_KEY wins when both are set.
@@ -16,14 +15,18 @@ KEY_VARIABLES = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
 
 
 def find_api_key(env_file: Path = Path(".env")) -> str | None:
-    """Return GOOGLE_API_KEY or GEMINI_API_KEY, reading ./.env first without overriding the environment."""
+    """Return GOOGLE_API_KEY or GEMINI_API_KEY, reading ./.env first without overriding the environment.
+
+    A .env that cannot be read, or a key holding whitespace or control characters, raises InputError (exit 2).
+    """
+    before = {name for name in KEY_VARIABLES if name in os.environ}
     if env_file.is_file():
         # Loading into os.environ also lets a GOOGLE_GEMINI_BASE_URL in .env reach the SDK.
-        load_dotenv(env_file, override=False)
+        load_env_file(env_file)
     for name in KEY_VARIABLES:
         value = os.environ.get(name, "").strip()
         if value:
-            return value
+            return check_key(name, value, key_source(name, env_file, before))
     return None
 
 
