@@ -13,10 +13,10 @@ from augment.generators.misconceptions import REGISTERS, misconception_sample
 from augment.knowledge.misconceptions import misconceptions
 from augment.knowledge.prompting import read_prompt
 from augment.probes.probe import Probe
-from augment.quality.dedup import Deduper
-from augment.records import Sample, Seed
-
-_NO_SEED = Seed("probe", "suggestion", "", "", "")
+from augment.quality.dedup import NEAR_THRESHOLD, fingerprint_of, is_near_duplicate
+from augment.quality.minhash import MinHashIndex
+from augment.records import Seed
+from augment.text import exact_key
 
 
 @cache
@@ -60,20 +60,40 @@ def generated_turns(seeds: Iterable[Seed]) -> list[str]:
     return turns
 
 
+class TrainingIndex:
+    """Every training turn, near-duplicates of each other included, for exact and near-duplicate lookups."""
+
+    def __init__(self, turns: Iterable[str]):
+        # Unlike Deduper, which forgets a line it refuses, every turn stays: a probe near a refused line is still near.
+        self._keys: set[str] = set()
+        self._grams: list[frozenset[str]] = []
+        self._index = MinHashIndex(num_perm=64, bands=16)
+        for turn in turns:
+            fingerprint = fingerprint_of(turn)
+            self._keys.add(fingerprint.key)
+            self._index.insert(len(self._grams), fingerprint.signature)
+            self._grams.append(fingerprint.grams)
+
+    def duplicate(self, text: str) -> str:
+        """Return "duplicate" or "near-duplicate" if text repeats a training turn, else ""."""
+        fingerprint = fingerprint_of(text)
+        if fingerprint.key in self._keys:
+            return "duplicate"
+        candidates = self._index.query(fingerprint.signature, NEAR_THRESHOLD - 0.3)  # a wide net; checked exactly
+        return "near-duplicate" if is_near_duplicate(fingerprint.grams, (self._grams[c] for c in candidates)) else ""
+
+
 def held_out(probes: Sequence[Probe], training: Iterable[str]) -> tuple[list[Probe], list[tuple[Probe, str]]]:
     """Return the probes that duplicate no training turn nor an earlier probe, and the dropped ones with why."""
-    deduper = Deduper()
-    for turn in training:
-        deduper.admit(Sample(_NO_SEED, turn, "", "seed", "training"))
+    index = TrainingIndex(training)
     kept, dropped, seen = [], [], set()
     for probe in probes:
-        texts = {probe.user, probe.question}
-        reason = next((r for text in texts if (r := deduper.duplicate(Sample(_NO_SEED, text, "", "seed", "probe")))), "")
-        if not reason and probe.user in seen:
+        reason = index.duplicate(probe.user) or index.duplicate(probe.question)
+        if not reason and exact_key(probe.user) in seen:
             reason = "duplicate-probe"
         if reason:
             dropped.append((probe, reason))
             continue
-        seen.add(probe.user)
+        seen.add(exact_key(probe.user))
         kept.append(probe)
     return kept, dropped
