@@ -97,7 +97,7 @@ def _evaluate(args) -> tuple[dict, list[str]]:
         try:
             outcome = ask_all(items, endpoint, cache, args.concurrency, args.quiet)
         finally:
-            if cache:
+            if cache is not None:
                 cache.close()
         answers, errors = outcome.answers, outcome.errors
         meta = {"model": args.model, "base_url": args.base_url, "calls": outcome.calls, "cache_hits": outcome.cache_hits}

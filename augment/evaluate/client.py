@@ -108,7 +108,7 @@ async def _ask_all(items: Sequence[tuple[str, list[dict]]], endpoint: Endpoint, 
     outcome = Outcome({}, {})
     todo = []
     for pid, messages in items:
-        cached = cache.get(endpoint.cache_key(messages)) if cache else None
+        cached = cache.get(endpoint.cache_key(messages)) if cache is not None else None
         if cached is None:
             todo.append((pid, messages))
         else:
@@ -129,7 +129,7 @@ async def _ask_all(items: Sequence[tuple[str, list[dict]]], endpoint: Endpoint, 
                         outcome.errors[pid] = failure.reason
                     else:
                         outcome.answers[pid] = answer
-                        if cache:  # committed at once: a run killed after this line never asks again
+                        if cache is not None:  # committed at once: a run killed after this line never asks again
                             cache.put(endpoint.cache_key(messages), endpoint.model, answer)
                     bar.update(1)
 
