@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -24,7 +25,7 @@ def training(tmp_path_factory):
     """Return the training file of an offline run of the real seeds."""
     out = tmp_path_factory.mktemp("run") / "fine_tune.jsonl"
     subprocess.run([sys.executable, "-m", "augment.run", "--offline", "--quiet", "--seeds", str(ROOT / "seeds" / "fine_tune.csv"),
-                    "--out", str(out)], check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""})
+                    "--out", str(out)], check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     return out
 
 

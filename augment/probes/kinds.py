@@ -18,6 +18,8 @@ from augment.text import amounts, fold, nfc, sentences, strip_diacritics
 def fill(template: str, **slots: str) -> str:
     """Fill a wording; one typed without diacritics stays without them, the names it is filled with too."""
     text = template.format(**slots)
+    if template.startswith("{"):  # a sentence starting with a landmark ("tháp Bà Ponagar") starts with a capital
+        text = text[:1].upper() + text[1:]
     return nfc(strip_diacritics(text) if template == strip_diacritics(template) else text)
 
 
@@ -96,7 +98,7 @@ def premise_probes() -> list[Probe]:
 
 def conflict_probes(seeds: Sequence[Seed], random_seed: int) -> list[Probe]:
     """Return questions whose context gives other figures than the seed: the answer must use the context's."""
-    data = probe_data()["conflict"]["ask"]
+    data = probe_data()["conflict"]["ask"]  # per intent; "general" when the question names only its destination
     rng = random.Random(f"probes-{random_seed}:conflict")
     probes = []
     for seed in seeds:
@@ -107,8 +109,9 @@ def conflict_probes(seeds: Sequence[Seed], random_seed: int) -> list[Probe]:
         fresh = amounts(grounded.context) - amounts(seed.answer)
         if not memorised or not fresh:
             continue
-        asks = data[seed.intent]
-        question = fill(asks[len(probes) % len(asks)], subject=subject_of(seed))
+        subject = subject_of(seed)
+        asks = data[seed.intent] if subject != seed.place else probe_data()["conflict"]["general"][seed.intent]
+        question = fill(asks[len(probes) % len(asks)], subject=subject)
         expect = {"context_figures": sorted(fresh), "memorised_figures": sorted(memorised), "seed": seed.id}
         probes.append(Probe(f"C-{seed.id}", "conflict", seed.place, question, grounded.assistant, "polite", grounded.context, expect))
     return probes
@@ -125,11 +128,14 @@ def unknown_probes(places: Sequence[Destination], seeds: Sequence[Seed]) -> list
     """Return questions for a figure neither the seeds nor the context hold: the answer invents none, says how to check."""
     data = probe_data()["unknown"]
     seed_sentences = [fold(s) for seed in seeds for s in sentences(seed.answer)]
+    open_air = set(data["open_air"])
     probes = []
     for d in places:
         for landmark in _landmarks(d):
             for n, ask in enumerate(data["ask"]):
                 known = re.compile(ask["known"])
+                if landmark in open_air and not ask.get("open_air"):
+                    continue  # no ticket, no opening hours
                 if any(fold(landmark) in s and known.search(s) for s in seed_sentences):
                     continue  # a seed gives that figure for it: not unknown
                 what, question = ask["what"], ask["questions"][len(probes) % len(ask["questions"])]
