@@ -72,9 +72,9 @@ def test_a_good_model_passes_and_a_rerun_asks_nothing(probe_file, probes, tmp_pa
 @pytest.mark.parametrize(
     ("model", "kind", "check", "reasons"),
     [
-        ("premise", "premise", "premise", {"missing-correction", "repeats-premise"}),
-        ("memorised", "conflict", "context", {"memorised-figure"}),
-        ("inventor", "unknown", "unknown", {"invented-figure"}),
+        ("premise", "premise", "premise-corrected", {"missing-correction", "repeats-premise"}),
+        ("memorised", "conflict", "context-figures", {"memorised-figure"}),
+        ("inventor", "unknown", "no-invented-figure", {"invented-figure"}),
     ],
 )
 def test_each_bad_behaviour_is_caught_and_shown(probe_file, probes, tmp_path, model, kind, check, reasons):
@@ -98,7 +98,8 @@ def test_english_answers_fail_the_register_check(probe_file, probes, tmp_path):
     with FakeOpenAI(probes) as fake:
         code, report = _run(["--probes", str(small), "--base-url", fake.base_url, "--model", "english", "--no-cache"], tmp_path / "en.json")
     assert code == 0  # no threshold given
-    assert report["by_check"]["register"]["score"] == 0.0 and report["score"] == 0.0
+    assert report["by_check"]["polite-register"]["score"] == 0.0 and report["score"] == 0.0
+    assert all(row["score"] == 0.0 for row in report["by_kind"].values())
     assert report["failures_by_reason"]["not-vietnamese"] == 10
 
 

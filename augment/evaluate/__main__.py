@@ -112,7 +112,8 @@ def _evaluate(args) -> tuple[dict, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the evaluation or the comparison; return the exit code."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    log.setLevel(logging.INFO)  # only this tool's lines: the HTTP client logs every request at INFO
     args = _parser().parse_args(argv)
     if args.quiet:
         log.setLevel(logging.WARNING)

@@ -12,12 +12,13 @@ from augment.records import Sample, Seed
 from augment.text import amounts, fold, sentences
 
 # The checks, in the order a report lists them, and what each one asks of an answer.
+# Named apart from the probe kinds, so one flag (--min NAME=SHARE) reaches either.
 CHECKS = {
-    "register": "polite Vietnamese: opens with Dạ, NFC, diacritics, no English sentence",
-    "foundations": "no foundational error; a foundation question answered with the right fact",
-    "premise": "a false premise corrected first and never restated as true",
-    "context": "figures only from the context, never the memorised ones",
-    "unknown": "no invented figure, and a pointer to where to check",
+    "polite-register": "polite Vietnamese: opens with Dạ, NFC, diacritics, no English sentence",
+    "facts": "no foundational error; a foundation question answered with the right fact",
+    "premise-corrected": "a false premise corrected first and never restated as true",
+    "context-figures": "figures only from the context, never the memorised ones",
+    "no-invented-figure": "no invented figure, and a pointer to where to check",
 }
 # A reply the gates' language check passes, paired with each sentence so only the sentence is judged as English.
 _POLITE = "Dạ, vâng ạ."
@@ -26,22 +27,22 @@ _POLITE = "Dạ, vâng ạ."
 def score(probe: Probe, answer: str) -> list[tuple[str, str]]:
     """Return the failed checks of an answer as (check, reason) pairs, none for a good answer."""
     sample = Sample(Seed(probe.id, "suggestion", probe.place, probe.question, answer), probe.question, answer, "model", "probe")
-    failures = [("register", reason) for reason in _register(sample)]
-    failures += [("foundations", reason) for reason in _foundations(probe, answer)]
+    failures = [("polite-register", reason) for reason in _register(sample)]
+    failures += [("facts", reason) for reason in _foundations(probe, answer)]
     if probe.kind == "premise":
         sample.misconception = probe.expect["misconception"]
-        failures += [("premise", reason) for reason in [check_correction(sample)] if reason and not reason.startswith("fact-")]
+        failures += [("premise-corrected", reason) for reason in [check_correction(sample)] if reason and not reason.startswith("fact-")]
     elif probe.kind == "conflict":
-        failures += [("context", reason) for reason in _context(probe, answer)]
+        failures += [("context-figures", reason) for reason in _context(probe, answer)]
     elif probe.kind == "unknown":
-        failures += [("unknown", reason) for reason in _unknown(probe, answer)]
+        failures += [("no-invented-figure", reason) for reason in _unknown(probe, answer)]
     return failures
 
 
 def applies(probe: Probe) -> tuple[str, ...]:
     """Return the checks a probe's answer is scored on."""
-    own = {"premise": "premise", "conflict": "context", "unknown": "unknown"}.get(probe.kind)
-    return ("register", "foundations", own) if own else ("register", "foundations")
+    own = {"premise": "premise-corrected", "conflict": "context-figures", "unknown": "no-invented-figure"}.get(probe.kind)
+    return ("polite-register", "facts", own) if own else ("polite-register", "facts")
 
 
 def _register(sample: Sample) -> list[str]:

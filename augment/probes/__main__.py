@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Write the probe file; return the exit code."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    log.setLevel(logging.INFO)  # only this tool's lines: the HTTP client logs every request at INFO
     args = _parser().parse_args(argv)
     try:
         probes = build(args.seeds, args.seed)

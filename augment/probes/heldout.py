@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -51,8 +52,6 @@ def training_turns(paths: Sequence[Path]) -> list[str]:
 
 def generated_turns(seeds: Iterable[Seed]) -> list[str]:
     """Return the turns any run trains on without a training file: seed questions and every misconception wording."""
-    import random
-
     rng = random.Random(0)
     turns = [seed.question for seed in seeds]
     for row in misconceptions():
