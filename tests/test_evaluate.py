@@ -131,6 +131,15 @@ def test_unknown_model_is_one_line_exit_1(probe_file, probes, tmp_path, capsys):
     assert code == 1 and "HTTP 404" in err[-1] and "--model" in err[-1] and not (tmp_path / "x.json").exists()
 
 
+def test_no_server_is_one_line_exit_1_without_retrying_every_probe(probe_file, tmp_path, capsys):
+    with FakeOpenAI([]) as fake:
+        url = fake.base_url  # the port is free again once the fake has stopped
+    start = time.monotonic()
+    code, _ = _run(["--probes", str(probe_file), "--base-url", url, "--model", "good", "--no-cache", "--retries", "1"], tmp_path / "x.json")
+    assert code == 1 and time.monotonic() - start < 10
+    assert capsys.readouterr().err.strip().splitlines()[-1] == f"error: {url}: cannot connect; is the server running and --base-url right?"
+
+
 def test_key_comes_from_the_named_variable_and_is_never_written(probe_file, probes, tmp_path, monkeypatch, capsys):
     small = _write(probe_file, _subset(probes, 1), tmp_path / "small.jsonl")
     cache = tmp_path / "cache.sqlite"

@@ -126,6 +126,9 @@ async def _ask_all(items: Sequence[tuple[str, list[dict]]], endpoint: Endpoint, 
                     try:
                         answer = await _answer(client, endpoint, messages)
                     except _Retry as failure:
+                        if failure.reason == "connection" and not outcome.answers:
+                            # Nothing ever answered: no server there, not a flaky one; stop instead of retrying all.
+                            raise RunError(f"{endpoint.base_url}: cannot connect; is the server running and --base-url right?") from None
                         outcome.errors[pid] = failure.reason
                     else:
                         outcome.answers[pid] = answer
