@@ -91,6 +91,7 @@ def test_each_bad_behaviour_is_caught_and_shown(probe_file, probes, tmp_path, mo
     page = (tmp_path / f"{model}.html").read_text("utf-8")
     for result in failing:
         assert result["id"] in page
+    assert any(reason in page for reason in reasons)
 
 
 def test_english_answers_fail_the_register_check(probe_file, probes, tmp_path):
@@ -223,11 +224,16 @@ def test_bad_input_is_one_line_exit_2(probe_file, tmp_path, capsys, args, messag
     assert message in capsys.readouterr().err
 
 
-def test_bad_probe_line_and_bad_threshold(tmp_path, capsys):
+def test_bad_probe_line_and_bad_threshold(probe_file, tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "x"}\n', "utf-8")
     assert main(["--probes", str(bad), "--reference"]) == 2
     assert f"{bad}:1: not a probe line" in capsys.readouterr().err
+    record = json.loads(next(line for line in probe_file.read_text("utf-8").splitlines() if '"conflict"' in line))
+    del record["expect"]["memorised_figures"]
+    bad.write_text(json.dumps(record, ensure_ascii=False) + "\n", "utf-8")
+    assert main(["--probes", str(bad), "--reference"]) == 2
+    assert "expect.memorised_figures" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main(["--reference", "--min", "nonsense=0.5"])
     assert exit_info.value.code == 2

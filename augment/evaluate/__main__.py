@@ -20,7 +20,6 @@ from augment.evaluate.score import CHECKS
 log = logging.getLogger("augment.evaluate")
 DEFAULT_OUT = Path("outputs/evaluation.json")
 DEFAULT_CACHE = Path(".augment-cache/evaluate.sqlite")
-DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 _NAMES = ("all", *KINDS, *CHECKS)
 
 
@@ -49,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--probes", type=Path, default=DEFAULT_PROBES, help=f"probe file from `python -m augment.probes` (default {DEFAULT_PROBES})")
     p.add_argument("--base-url", help="OpenAI-compatible API root, e.g. http://localhost:8000/v1 (vLLM) or http://localhost:11434/v1 (Ollama)")
     p.add_argument("--model", help="model name the server knows")
-    p.add_argument("--api-key-env", default=None, help=f"name of the environment variable holding the API key (default {DEFAULT_KEY_ENV}, used if set; local servers need none)")
+    p.add_argument("--api-key-env", default=None, help="name of the environment variable holding the API key, e.g. OPENAI_API_KEY (default: send no key, as local servers need none)")
     p.add_argument("--concurrency", type=_positive, default=4, help="requests in flight at once (default 4)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds before one request is abandoned and retried (default 60)")
     p.add_argument("--retries", type=int, default=3, help="retries per probe after its first request: 429, 5xx, timeouts, dropped connections, malformed replies (default 3)")
@@ -70,8 +69,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _api_key(name: str | None) -> str:
     """Return the key from the named environment variable; a named variable that is unset is an error."""
-    if name is None:
-        return os.environ.get(DEFAULT_KEY_ENV, "")
+    if name is None:  # never a key the user did not name: it would go to whatever server --base-url points at
+        return ""
     if not os.environ.get(name):
         raise InputError(f"--api-key-env {name}: the environment variable {name} is not set; export it or drop the flag")
     return os.environ[name]

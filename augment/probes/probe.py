@@ -76,9 +76,19 @@ def read_probes(path: Path) -> tuple[str, list[Probe]]:
     return system, probes
 
 
+# What the scorers read of each kind's expectation.
+_EXPECTED = {
+    "foundation": ("must",), "premise": ("misconception",), "conflict": ("context_figures", "memorised_figures"),
+    "unknown": ("must",), "register": (),
+}
+
+
 def _from_record(record: dict) -> Probe:
     if record["kind"] not in KINDS:
         raise ValueError(f"unknown kind {record['kind']!r}")
+    missing = [key for key in _EXPECTED[record["kind"]] if key not in record["expect"]]
+    if missing:
+        raise KeyError(f"expect.{missing[0]}")
     return Probe(
         record["id"], record["kind"], record["place"], record["question"], record["reference"],
         record.get("register", "polite"), record.get("context", ""), dict(record.get("expect", {})),
