@@ -15,6 +15,7 @@ from augment.quality.gates import seed_sample
 from augment.records import Seed
 from augment.text import amounts, fold, nfc, sentences, strip_diacritics
 
+
 def fill(template: str, **slots: str) -> str:
     """Fill a wording; one typed without diacritics stays without them, the names it is filled with too."""
     text = template.format(**slots)
@@ -23,8 +24,9 @@ def fill(template: str, **slots: str) -> str:
     return nfc(strip_diacritics(text) if template == strip_diacritics(template) else text)
 
 
-def _register_of(template: str) -> str:
-    return "nodiacritics" if template == strip_diacritics(template) else "polite"
+def _register_of(question: str) -> str:
+    """Return how a question outside the register kind is typed: with or without diacritics."""
+    return "nodiacritics" if question == strip_diacritics(question) else "diacritics"
 
 
 def _landmarks(destination: Destination) -> list[str]:
