@@ -115,7 +115,7 @@ def conflict_probes(seeds: Sequence[Seed], random_seed: int) -> list[Probe]:
         asks = data[seed.intent] if subject != seed.place else probe_data()["conflict"]["general"][seed.intent]
         question = fill(asks[len(probes) % len(asks)], subject=subject)
         expect = {"context_figures": sorted(fresh), "memorised_figures": sorted(memorised), "seed": seed.id}
-        probes.append(Probe(f"C-{seed.id}", "conflict", seed.place, question, grounded.assistant, "polite", grounded.context, expect))
+        probes.append(Probe(f"C-{seed.id}", "conflict", seed.place, question, grounded.assistant, "diacritics", grounded.context, expect))
     return probes
 
 

@@ -25,7 +25,7 @@ class Probe:
     place: str  # the destination the question is about: the fact guard's default subject
     question: str
     reference: str  # a good answer: `evaluate --reference` scores these
-    register: str = "polite"
+    register: str = "diacritics"  # how the question is typed; the register kind names its register
     context: str = ""  # retrieved-context block, filled into prompts/grounded_user.txt
     expect: dict = field(default_factory=dict)
 
@@ -91,5 +91,5 @@ def _from_record(record: dict) -> Probe:
         raise KeyError(f"expect.{missing[0]}")
     return Probe(
         record["id"], record["kind"], record["place"], record["question"], record["reference"],
-        record.get("register", "polite"), record.get("context", ""), dict(record.get("expect", {})),
+        record.get("register", "diacritics"), record.get("context", ""), dict(record.get("expect", {})),
     )
