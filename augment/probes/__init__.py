@@ -1,0 +1,1 @@
+"""Held-out probes: questions that test the model trained on the dataset, each with the answer it expects."""
