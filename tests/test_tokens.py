@@ -106,6 +106,17 @@ def test_limits_come_from_the_data_file():
 
 def test_without_bpe_openai_the_counters_fall_back_to_the_estimate(monkeypatch):
     monkeypatch.setitem(sys.modules, "bpe_openai", None)  # what an install without the package sees: ImportError
+    tokens._rust_backend.cache_clear()
+    monkeypatch.setattr(tokens, "_rust_backend", tokens._rust_backend.__wrapped__)  # uncached for this test only
     assert tokens._tokenizer("o200k_base") is None and tokens._tokenizer(GEMINI) is None
     fallback = TokenCounter(encodings()["o200k_base"], tokens._tokenizer("o200k_base"))
     assert fallback.kind == "estimate" and fallback.text("Đà Lạt") == 3  # ceil(10 bytes / 3.98)
+
+
+@pytest.mark.parametrize("name", EXACT)
+def test_the_compiled_core_counts_as_the_public_api_does(name, default_output):
+    fast, public = tokens._rust_backend(name), tokens._public_backend(name)
+    assert not isinstance(fast, tokens._Ordinary)  # the fast path is the one taken where the package is installed
+    texts = [turn for record in default_output[1][:200] for _, turn in read_turns(record, "openai")]
+    texts += ["<|endoftext|> is text here", "lone \ud800 surrogate"]
+    assert [tokens._tokenizer(name)(t) for t in texts] == [len(public.encode(t)) for t in texts]
