@@ -109,7 +109,7 @@ def stale_files(out: Path, written: Sequence[Path]) -> list[Path]:
     keep = {path.resolve() for path in written}
     return sorted(
         path for path in out.parent.glob(f"{out.stem}.*")
-        if path.suffix in (".jsonl", ".json", ".png") and path.resolve() not in keep
+        if path.suffix in (".jsonl", ".json", ".png", ".html") and path.resolve() not in keep
     )
 
 
