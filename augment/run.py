@@ -15,7 +15,7 @@ from augment.dataset.card import check_card_path
 from augment.errors import BatchPending, InputError, LockedError, RunError
 from augment.generators.gemini.estimate import dry_run_lines, offline_lines
 from augment.dataset.export import jsonl, sibling, write_atomically
-from augment.dataset.formats import DEFAULT_FORMAT, FORMATS
+from augment.dataset.formats import DEFAULT_FORMAT, FORMATS, format_path
 from augment.generators.gemini.cache import DEFAULT_CACHE
 from augment.quality.gates import check_answer, check_seeds
 from augment.generators.base import Generator
@@ -206,7 +206,8 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
         problems = _degraded(report, args.max_fallback)
         status = EXIT_DEGRADED if problems else EXIT_OK
         manifest = build_manifest(args.seeds, _flags(args), report, time.monotonic() - started, status)
-        review = {} if args.no_review else review_files(args.out, outcome.selected, outcome.rejected, args.seed)
+        main_file = format_path(args.out, bundle.formats[0])  # the page names, and numbers the lines of, this file
+        review = {} if args.no_review else review_files(main_file, outcome.selected, outcome.rejected, args.seed)
         _write_outputs(args.out, outcome, bundle, report, manifest, args.seeds, review)
     for line in summary_lines(report):
         log.info("%s", line)

@@ -329,3 +329,15 @@ def test_no_review_writes_no_page_and_warns_about_an_old_one(small_run, tmp_path
     capsys.readouterr()
     assert augment.run.main(flags + ["--no-review"]) == 0
     assert "fine_tune.review.html is left from an earlier run" in capsys.readouterr().err
+
+
+def test_a_run_without_the_openai_file_reviews_its_first_format(small_run, tmp_path):
+    out = tmp_path / "out" / "fine_tune.jsonl"
+    flags = ["--seeds", str(small_run[1]), "--out", str(out), "--n", "3", "--offline", "--quiet", "--format", "sharegpt"]
+    assert augment.run.main(flags) == 0
+    page = out.with_name("fine_tune.sharegpt.review.html")
+    assert not out.exists() and not out.with_name("fine_tune.review.html").exists()
+    again = tmp_path / "again.html"
+    assert main([str(out.with_name("fine_tune.sharegpt.jsonl")), "--html", str(again)]) == 0
+    assert page.read_bytes() == again.read_bytes()
+    assert page_data(page.read_text("utf-8"))["title"] == "fine_tune.sharegpt.jsonl"

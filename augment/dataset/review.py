@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"augment.review: {error}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as error:
-        print(f"augment.review: cannot write {error.filename}: {error.strerror}; nothing was written", file=sys.stderr)
+        print(f"augment.review: cannot write {error.filename or args.html}: {error.strerror or error}; nothing was written", file=sys.stderr)
         return EXIT_RUNTIME
     print("\n".join(lines))
     return EXIT_OK
