@@ -4,6 +4,7 @@ Run: python bench/bench_review.py [--repeats 5]
 Each measurement is a fresh `python -m augment.run --offline --quiet` process (the nightly job, 1,000 lines), so the
 page is built with the caches a real run has. `inside` wraps augment.run.review_files (sample, diffs, gates on the
 sampled lines, JSON, template) and write_atomically; `wall` times whole runs, with and without --no-review, alternated.
+Last, the page is built in-process for 100,000 lines (the run's lines read back and repeated 100 times).
 """
 
 from __future__ import annotations
@@ -68,11 +69,28 @@ def main() -> None:
             with_page.append(_wall(out, no_review=False))
             without_page.append(_wall(bare, no_review=True))
         size = out.with_name("fine_tune.review.html").stat().st_size
+        large = _large(out)
     median = statistics.median
     print(f"page build inside the run: median {median(builds):.3f} s, max {max(builds):.3f} s ({args.repeats} runs)")
     print(f"atomic write of every file: {median(writes):.3f} s with the page, {median(writes_without):.3f} s without")
     print(f"page size: {size / 1024:.0f} KiB")
     print(f"whole run, fresh process: {median(with_page):.2f} s with the page, {median(without_page):.2f} s with --no-review")
+    print(f"page build for 100,000 lines, in-process: median {median(large):.3f} s of {len(large)}")
+
+
+def _large(out: Path) -> list[float]:
+    """Time the page's build for 100,000 lines: the run's 1,000 read back, repeated."""
+    from augment.dataset.review import review_files
+    from augment.dataset.review_input import read_run
+
+    samples = read_run(out).samples * 100
+    review_files(out, samples[:1000], [], 0)  # the gates' patterns compiled, as in a run
+    times = []
+    for seed in range(3):
+        started = time.perf_counter()
+        review_files(out, samples, [], seed)
+        times.append(time.perf_counter() - started)
+    return times
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import itertools
 import json
 import random
 import re
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -64,19 +64,22 @@ def stratified_sample(samples: Sequence[Sample], size: int, random_seed: int) ->
     if size >= len(samples):
         return list(range(len(samples)))
     rng = random.Random(f"{random_seed}:review")
-    order = list(range(len(samples)))
-    rng.shuffle(order)
-    keys = [_strata(sample) for sample in samples]
-    buckets: dict[tuple[str, ...], deque[int]] = {}
-    for index in order:  # each bucket in a random order; buckets in the order their first line was drawn
-        buckets.setdefault(keys[index], deque()).append(index)
-    shares = [Counter(key[d] for key in keys) for d in range(len(STRATA))]
+    buckets: dict[tuple[str, ...], list[int]] = {}  # lines of equal strata, in file order
+    for index, sample in enumerate(samples):
+        buckets.setdefault(_strata(sample), []).append(index)
+    rank = {key: rng.random() for key in sorted(buckets)}  # breaks ties at random, whatever the file order
+    shares = [Counter() for _ in STRATA]
+    for key, lines in buckets.items():
+        for d, value in enumerate(key):
+            shares[d][value] += len(lines)
     taken = [Counter() for _ in STRATA]
+    picked: dict[tuple[str, ...], set[int]] = {key: set() for key in buckets}
     seeds_taken: set[str] = set()
     chosen = []
     for step in range(1, size + 1):
-        key = max((k for k, lines in buckets.items() if lines), key=lambda k: _need(k, taken, shares, step, len(keys)))
-        index = _pop_new_seed(buckets[key], samples, seeds_taken)
+        open_keys = [key for key, lines in buckets.items() if len(picked[key]) < len(lines)]
+        key = max(open_keys, key=lambda k: (*_need(k, taken, shares, step, len(samples)), rank[k]))
+        index = _draw(buckets[key], picked[key], samples, seeds_taken, rng)
         chosen.append(index)
         seeds_taken.add(samples[index].seed.id)
         for d, value in enumerate(key):
@@ -95,13 +98,20 @@ def _need(key: tuple[str, ...], taken: list[Counter], shares: list[Counter], ste
     return uncovered, lag
 
 
-def _pop_new_seed(bucket: deque[int], samples: Sequence[Sample], seeds_taken: set[str]) -> int:
-    """Take the bucket's first line of a seed not in the sample yet (so the sample spans many seeds), else its first."""
-    for position, index in enumerate(bucket):
-        if samples[index].seed.id not in seeds_taken:
-            del bucket[position]
-            return index
-    return bucket.popleft()
+_TRIES = 8  # random draws from a bucket before looking through all of it
+
+
+def _draw(lines: list[int], picked: set[int], samples: Sequence[Sample], seeds_taken: set[str], rng: random.Random) -> int:
+    """Draw a line of the bucket at random, of a seed not in the sample yet where there is one (so it spans many)."""
+    for _ in range(_TRIES):
+        position = rng.randrange(len(lines))
+        if position not in picked and samples[lines[position]].seed.id not in seeds_taken:
+            break
+    else:  # a small bucket, or one whose seeds are all in already
+        free = [p for p in range(len(lines)) if p not in picked]
+        position = rng.choice([p for p in free if samples[lines[p]].seed.id not in seeds_taken] or free)
+    picked.add(position)
+    return lines[position]
 
 
 def syllable_diff(before: str, after: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
