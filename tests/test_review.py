@@ -118,6 +118,9 @@ def test_syllable_diff_marks_changed_syllables_only():
     assert [before[s:e] for s, e in removed] == ["Vé vào cổng", "nhiêu ạ?"]
     assert [after[s:e] for s, e in added] == ["ve vao cong", "nhieu vay ad"]
     assert syllable_diff("Dạ, giá 50.000 đồng ạ.", "Dạ, giá 50.000 đồng ạ.") == ([], [])
+    before, after = "vé 950.000 đồng, mở 7:30", "vé 1.045.000 đồng, mở 7:30"
+    removed, added = syllable_diff(before, after)
+    assert [before[s:e] for s, e in removed] == ["950.000"] and [after[s:e] for s, e in added] == ["1.045.000"]
 
 
 def test_figures_the_context_holds_and_those_it_lacks():

@@ -28,8 +28,8 @@ STRATA = ("intent", "register", "generator", "grounding")
 # Flags of a run of characters in the page's texts (bits, so a changed figure is both).
 CHANGED, FIGURE, LOOSE_FIGURE = 1, 2, 4
 
-# A syllable (Vietnamese writes one per space-separated word) or one punctuation mark.
-_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
+# A whole number ("1.045.000", "7:30"), a syllable (Vietnamese writes one per space-separated word) or one mark.
+_TOKEN_RE = re.compile(r"\d+(?:[.,:]\d+)*|\w+|[^\w\s]")
 
 
 @dataclass(frozen=True, slots=True)
