@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from augment.dataset.review import main
@@ -73,11 +75,14 @@ def test_page_opens_offline_keeps_a_verdict_and_exports_it(browser, downloads, d
     second = cards[1]
     line = second.find_element(By.CSS_SELECTOR, ".head .chip").text.split()[-1]  # "line 123"
     second.find_element(By.CSS_SELECTOR, "button.fail").click()
-    second.find_element(By.CSS_SELECTOR, "textarea").send_keys(NOTE)
-    browser.find_element(By.TAG_NAME, "body").click()
-    for key in "kk1":  # to the first line and pass it with the keyboard; the page moves on to the second
-        browser.find_element(By.TAG_NAME, "body").send_keys(key)
-    assert "current" in browser.find_elements(By.CSS_SELECTOR, "article")[1].get_attribute("class")
+    note = second.find_element(By.CSS_SELECTOR, "textarea")
+    note.click()  # a click in a line makes it the current one
+    note.send_keys(NOTE + "1j")  # typed in the note, the shortcut keys are text
+    note.send_keys(Keys.BACKSPACE, Keys.BACKSPACE, Keys.ESCAPE)  # Escape leaves the note field
+    assert browser.execute_script("return document.activeElement === document.body")
+    ActionChains(browser).send_keys("k1").perform()  # to the first line, pass it; the page moves on to the second
+    cards = _visible(browser)
+    assert "current" in cards[1].get_attribute("class") and "current" not in cards[0].get_attribute("class")
 
     browser.refresh()
     cards = _visible(browser)
@@ -85,6 +90,9 @@ def test_page_opens_offline_keeps_a_verdict_and_exports_it(browser, downloads, d
     assert cards[1].find_element(By.CSS_SELECTOR, "textarea").get_attribute("value") == NOTE
     assert "on" in cards[0].find_element(By.CSS_SELECTOR, "button.pass").get_attribute("class")
     assert "2 / 50" in browser.find_element(By.ID, "count").text
+    assert "current" in cards[1].get_attribute("class")  # where the reviewer left off
+    ActionChains(browser).send_keys("j").perform()
+    assert "current" in cards[2].get_attribute("class") and "current" not in cards[1].get_attribute("class")
 
     rows = _csv_rows(browser.execute_script("return window.augmentReview.csv()"))
     assert len(rows) == 50 and (rows[line]["verdict"], rows[line]["note"]) == ("fail", NOTE)
