@@ -14,7 +14,7 @@ from augment.dataset.bundle import Bundle, BundleOptions, build_bundle, card_fil
 from augment.dataset.card import check_card_path
 from augment.errors import BatchPending, InputError, LockedError, RunError
 from augment.dataset.export import jsonl, sibling, write_atomically
-from augment.dataset.formats import DEFAULT_FORMAT, FORMATS
+from augment.dataset.formats import DEFAULT_FORMAT, FORMATS, format_path
 from augment.generators.gemini.cache import DEFAULT_CACHE
 from augment.quality.corrections import check_misconception
 from augment.quality.gates import check_answer, check_seeds
@@ -26,6 +26,7 @@ from augment.generators.misconceptions import add_misconceptions
 from augment.dataset.llamafactory import info_path, read_registry, registry_text
 from augment.dataset.lock import output_lock
 from augment.dataset.outputs import batch_state_path, check_not_inputs, check_output_paths, run_paths
+from augment.dataset.review import review_files
 from augment.logs import setup_logging
 from augment.dataset.manifest import build_manifest
 from augment.pipeline import Pipeline, variants_wanted
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=_positive_int, metavar="N", help=f"processes preparing offline variants and their checks; the output is the same for any N (default: one per CPU core from {FORKED_PARALLEL_FROM:,} seeds where workers can be forked, as on Linux, or from {PARALLEL_FROM:,} where they are spawned; else 1)")
     parser.add_argument("--log-file", type=Path, help="also append structured JSON log lines to this file")
     parser.add_argument("--dry-run", action="store_true", help="print how many Gemini calls and about how many tokens the run would spend (cache hits are free) and exit 0; calls nothing, writes nothing")
+    parser.add_argument("--no-review", action="store_true", help="do not write <stem>.review.html, the page on which a person judges a sample of the lines (python -m augment.review writes it later)")
     parser.add_argument("--max-fallback", type=_share, default=0.2, metavar="SHARE", help="in a Gemini run, exit 3 (outputs still written) when more than this share (0-1) of the written samples were made offline because Gemini failed (default 0.2)")
     _add_gemini_arguments(parser)
     return parser
@@ -232,7 +234,9 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
         problems = _degraded(report, args.max_fallback)
         status = EXIT_DEGRADED if problems else EXIT_OK
         manifest = build_manifest(args.seeds, _flags(args), report, time.monotonic() - started, status)
-        _write_outputs(args.out, outcome, bundle, report, manifest, args.seeds)
+        main_file = format_path(args.out, bundle.formats[0])  # the page names, and numbers the lines of, this file
+        review = {} if args.no_review else review_files(main_file, outcome.selected, outcome.rejected, args.seed)
+        _write_outputs(args.out, outcome, bundle, report, manifest, args.seeds, review)
     for line in summary_lines(report):
         log.info("%s", line)
     # A fallback within --max-fallback is not a problem, but its reasons are still shown (warnings survive --quiet).
@@ -340,9 +344,9 @@ def _bundle_options(args: argparse.Namespace) -> BundleOptions:
     return BundleOptions(formats, args.val_ratio, args.seed, args.seeds)
 
 
-def _write_outputs(out: Path, outcome, bundle: Bundle, report: RunReport, manifest: dict, seeds_path: Path) -> None:
+def _write_outputs(out: Path, outcome, bundle: Bundle, report: RunReport, manifest: dict, seeds_path: Path, review: dict) -> None:
     rejected = ({"reason": reason, **sample.meta(), "user": sample.user, "assistant": sample.assistant} for sample, reason in outcome.rejected)
-    files = bundle.files | card_files(bundle, report, seeds_path)
+    files = bundle.files | card_files(bundle, report, seeds_path) | review
     files |= {
         info_path(out): registry_text(out, ((path, fmt) for path, (fmt, _) in bundle.data_files.items())),
         sibling(out, "report.json"): json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n",
@@ -356,7 +360,7 @@ def _write_outputs(out: Path, outcome, bundle: Bundle, report: RunReport, manife
     if not outcome.rejected:
         rejected_path.unlink(missing_ok=True)  # an earlier run's rejects would now misdescribe this output
     for path in stale_files(out, [*files, batch_state_path(out)]):
-        log.warning("%s is left from an earlier run with other --format/--val-ratio flags; this run did not write it", path)
+        log.warning("%s is left from an earlier run with other --format/--val-ratio/--no-review flags; this run did not write it", path)
 
 
 if __name__ == "__main__":

@@ -157,14 +157,20 @@ def parse_number(text: str) -> float:
 @lru_cache(maxsize=1 << 16)  # answers repeat across the variants of a seed
 def amounts(text: str) -> frozenset[float]:
     """Return the values of the numbers in text, so "250k", "250.000" and "250 nghìn" compare equal."""
-    values = set()
-    for match in _AMOUNT_RE.finditer(nfc(text)):
+    return frozenset(value for _, _, value in amount_spans(nfc(text)))
+
+
+def amount_spans(text: str) -> list[tuple[int, int, float]]:
+    """Return (start, end, value) of each number in text as amounts() reads it, unit included ("250k")."""
+    spans = []
+    for match in _AMOUNT_RE.finditer(text):
         unit = (match.group(2) or match.group(3) or "").casefold()
         try:
-            values.add(round(parse_number(match.group(1).rstrip(".,")) * _MULTIPLIERS.get(unit, 1), 6))
+            value = round(parse_number(match.group(1).rstrip(".,")) * _MULTIPLIERS.get(unit, 1), 6)
         except ValueError:
             continue
-    return frozenset(values)
+        spans.append((match.start(), match.end(), value))
+    return spans
 
 
 # A sentence ends at . ! ? after a small letter, digit or closing bracket ("TP. HCM" is a name), or at a line break.

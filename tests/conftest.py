@@ -63,3 +63,13 @@ def seed_file(path: Path, seeds) -> Path:
 def digit_runs(text: str) -> list[str]:
     """Return every run of digits in text, sorted: equal lists mean no number was lost, added or changed."""
     return sorted(re.findall(r"\d+", text))
+
+
+@pytest.fixture(scope="session")
+def default_output(tmp_path_factory) -> Path:
+    """Return the training file of one default offline run (with its review page beside it), made once per session."""
+    from augment.run import main
+
+    out = tmp_path_factory.mktemp("default") / "out" / "fine_tune.jsonl"
+    assert main(["--seeds", str(SEEDS), "--out", str(out), "--offline", "--quiet"]) == 0
+    return out

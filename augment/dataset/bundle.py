@@ -127,7 +127,7 @@ def stale_files(out: Path, written: Sequence[Path]) -> list[Path]:
     return sorted(
         out.parent / entry.name for entry in entries
         if entry.name.startswith(prefix) and entry.name not in keep
-        and Path(entry.name).suffix in (".jsonl", ".json", ".png") and entry.is_file(follow_symlinks=False)
+        and Path(entry.name).suffix in (".jsonl", ".json", ".png", ".html") and entry.is_file(follow_symlinks=False)
     )
 
 

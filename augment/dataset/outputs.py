@@ -15,6 +15,7 @@ from augment.dataset.export import sibling
 from augment.dataset.formats import format_path
 from augment.dataset.llamafactory import info_path
 from augment.dataset.lock import lock_path
+from augment.dataset.review_view import review_path
 from augment.dataset.split import SPLITS, split_path
 from augment.errors import InputError
 
@@ -24,11 +25,12 @@ RUN_SIBLINGS = ("rejected.jsonl", "report.json", "manifest.json", "batch.json")
 
 def run_paths(out: Path, formats: Sequence[str], val_ratio: float) -> list[Path]:
     """Return every file a run with these flags may write, --out first (checked even when its format is not asked
-    for): data, provenance, card, dataset_info.json, report, batch state and lock."""
+    for): data, provenance, card, dataset_info.json, report, batch state, lock and review page."""
     parts = [out, *(split_path(out, name) for name in SPLITS)] if val_ratio > 0 else [out]
     paths = [out, *(format_path(part, fmt) for part in parts for fmt in formats)]
     paths += [sibling(part, "meta.jsonl") for part in parts]
     paths += [card_path(out), plot_path(out), info_path(out), *(sibling(out, suffix) for suffix in RUN_SIBLINGS), lock_path(out)]
+    paths += [review_path(format_path(out, fmt)) for fmt in formats[:1]]  # named after the first format's file
     return list(dict.fromkeys(paths))
 
 

@@ -33,6 +33,10 @@ def check_correction(sample: Sample) -> str:
     return finding.reason if finding else ""
 
 
+# A misconception sample hangs on a synthetic seed: fidelity to it is not the test, its correction is.
+MISCONCEPTION_CHECKS = (check_form, check_language, check_correction)
+
+
 def check_misconception(sample: Sample) -> str:
     """Return the first reason a misconception sample fails: form, language, or its correction."""
-    return check_form(sample) or check_language(sample) or check_correction(sample)
+    return next((reason for check in MISCONCEPTION_CHECKS if (reason := check(sample))), "")
