@@ -140,3 +140,16 @@ def test_hostile_text_shows_as_text_and_runs_nothing(browser, tmp_path):
     assert len(cards) == 2
     assert HOSTILE.replace("\u2028", "").strip() in cards[0].find_element(By.CSS_SELECTOR, ".variant .q").text.replace("\u2028", "")
     assert _problems(browser) == []
+
+
+def test_a_note_a_spreadsheet_would_run_is_exported_as_text(browser, default_output):
+    browser.get(default_output.with_name("fine_tune.review.html").as_uri())
+    browser.execute_script("localStorage.clear()")
+    browser.refresh()
+    first = _visible(browser)[0]
+    line = first.find_element(By.CSS_SELECTOR, ".head .chip").text.split()[-1]  # "line 123"
+    note = first.find_element(By.CSS_SELECTOR, "textarea")
+    note.send_keys('=HYPERLINK("x")')
+    note.send_keys(Keys.ESCAPE)
+    rows = _csv_rows(browser.execute_script("return window.augmentReview.csv()"))
+    assert rows[line]["note"] == "'=HYPERLINK(\"x\")"
