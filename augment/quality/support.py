@@ -128,16 +128,13 @@ def _read(sentence: str, unaccented: bool) -> _Reading:
     """Read one sentence in the given spelling mode."""
     folded = _plain(fold(sentence), unaccented)
     pattern, lookup = _names(unaccented)
-    names, places, pieces, last, length = set(), [], [], 0, 0
+    names, places, pieces, last = set(), [], [], 0
     for match in pattern.finditer(folded):
         ident, dest = lookup.get(match.group(0)) or lookup[" ".join(match.group(0).split())]
         names.add(ident)
-        gap = folded[last : match.start()]
-        length += len(gap)
         if dest:
-            places.append((length, dest))
-        pieces += [gap, _MASK]
-        length += 1
+            places.append((match.start(), dest))
+        pieces += [folded[last : match.start()], _MASK * (match.end() - match.start())]  # positions stay the same
         last = match.end()
     masked = "".join(pieces) + folded[last:]
     terms = tuple(sorted({
