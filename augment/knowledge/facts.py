@@ -30,6 +30,8 @@ class Destination:
     altitude_m: tuple[float, float] | None = None
     mean_temp_c: tuple[float, float] | None = None
     wards: tuple[str, ...] = ()
+    island: bool = False
+    seat_of: tuple[str, ...] = ()  # what it is the capital of: a province, or the country
 
     @property
     def name(self) -> str:
@@ -109,6 +111,8 @@ def _destination(d: dict) -> Destination:
         altitude_m=_range(d.get("altitude_m")),
         mean_temp_c=_range(d.get("mean_temp_c")),
         wards=tuple(d.get("wards", ())),
+        island=d.get("island", False),
+        seat_of=tuple(d.get("seat_of", ())),
     )
 
 
