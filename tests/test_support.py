@@ -10,6 +10,7 @@ from augment.knowledge.seeds import load_seeds
 from augment.quality.gates import check_support
 from augment.quality.support import unsupported
 from augment.records import Sample, Seed
+from augment.text import sentences
 from conftest import SEEDS
 import fact_eval
 
@@ -123,3 +124,96 @@ def test_faithful_paraphrases_are_kept(all_seeds):
     lost = fact_eval.faithful_rejected(all_seeds, items)
     print(f"faithful rejected {len(lost)}/{len(items)} = {len(lost) / len(items):.4f}")
     assert len(lost) <= 0.03 * len(items), lost
+
+
+# --- A fake Gemini (the real SDK against the loopback fake) that slips a false foundational sentence into 40% of its
+# answers and a faithful paraphrase into 30%: none of the false ones may reach the output, which stays full.
+
+ANSWER_SIDE = {"unsupported-claim", "place-drift", "added-landmark", "changed-answer-number", "answer-length"}
+
+
+class _Slipping:
+    """Wrap the fake's responder: rewrite some answers of each reply, remembering which are false or faithful."""
+
+    def __init__(self, seeds: list[Seed]):
+        self.place = {seed.id: seed.place for seed in seeds}
+        self.false = defaultdict(list)
+        for item in fact_eval.load(fact_eval.FALSE):
+            self.false[item["place"]].append(item["text"])
+        self.faithful = defaultdict(list)
+        for item in fact_eval.load(fact_eval.FAITHFUL):
+            self.faithful[item["seed_id"]].append((item["original"], item["paraphrase"]))
+        self.kinds: dict[str, str] = {}  # assistant text -> "false" or "faithful"
+        self.count = 0
+        self.tally: Counter = Counter()  # slips made, repeats included
+
+    def __call__(self, body):
+        import json
+
+        from fake_gemini import default_responder, ok_response, seed_from_request
+
+        reply = default_responder(body)
+        seed = seed_from_request(body)
+        text = reply["candidates"][0]["content"]["parts"][0]["text"]
+        variants = json.loads(text)["variants"]
+        for index, variant in enumerate(variants):
+            variant["assistant"] = self._slip(seed["id"], variant["assistant"], index)
+        return ok_response(json.dumps({"variants": variants}, ensure_ascii=False))
+
+    def _slip(self, seed_id: str, answer: str, index: int) -> str:
+        self.count += 1
+        roll = self.count % 10
+        if roll < 4:
+            pool = self.false[self.place[seed_id]]
+            sentence = pool[(self.count * 7) % len(pool)]
+            positions = list(fact_eval.insertions(answer, sentence).values())
+            slipped = positions[self.count % len(positions)]
+            self.kinds[slipped] = "false"
+            self.tally["false"] += 1
+            return slipped
+        if roll >= 7:
+            return answer
+        pairs = [pair for pair in self.faithful[seed_id] if pair[0] in answer]
+        if pairs:
+            original, paraphrase = pairs[index % len(pairs)]
+            slipped = answer.replace(original, paraphrase, 1)
+        else:  # no paraphrase written for this seed: reorder its middle sentences, as faithful a rewrite
+            parts = list(sentences(answer))
+            if len(parts) < 4 or "\n" in answer:
+                return answer
+            parts[1], parts[2] = parts[2], parts[1]
+            slipped = " ".join(parts)
+        self.kinds[slipped] = "faithful"
+        self.tally["faithful"] += 1
+        return slipped
+
+
+def test_a_gemini_run_with_false_sentences_slipped_in_keeps_none_of_them(tmp_path, monkeypatch, all_seeds):
+    import json
+
+    from augment.run import main
+    from fake_gemini import FakeGemini
+
+    slipping = _Slipping(all_seeds)
+    out = tmp_path / "out" / "fine_tune.jsonl"
+    with FakeGemini(responder=slipping) as server:
+        monkeypatch.setenv("GEMINI_API_KEY", "test-key")
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.base_url)
+        # The fake repeats its user turns when asked again for the variants a seed still misses, so the seeds whose
+        # slipped answers were dropped are topped up offline: allowed here, the output must still be full.
+        code = main(["--seeds", str(SEEDS), "--out", str(out), "--quiet", "--n", "10", "--no-cache",
+                     "--backoff", "0.01", "--timeout", "10", "--max-fallback", "1"])
+    report = json.loads(out.with_name("fine_tune.report.json").read_text(encoding="utf-8"))
+    assert code == 0, (report.get("generator"), report.get("fallbacks"), report.get("dropped"))
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 1000
+    answers = [line["messages"][-1]["content"] for line in lines]
+    kinds = Counter(slipping.kinds.values())
+    assert slipping.tally["false"] >= 0.4 * slipping.count and slipping.tally["faithful"] >= 0.25 * slipping.count
+    assert not [a for a in answers if slipping.kinds.get(a) == "false"]
+    rejected = [json.loads(line) for line in out.with_name("fine_tune.rejected.jsonl").read_text(encoding="utf-8").splitlines()]
+    faithful = [r for r in rejected if slipping.kinds.get(r["assistant"]) == "faithful"]
+    lost = [r for r in faithful if r["reason"] in ANSWER_SIDE or r["reason"].startswith("fact-")]
+    print(f"slipped {dict(slipping.tally)} of {slipping.count} answers ({dict(kinds)} distinct); faithful lost to the answer checks: {len(lost)}")
+    assert len(lost) <= 0.05 * kinds["faithful"], [(r["reason"], r["assistant"]) for r in lost[:5]]
+    assert sum(slipping.kinds.get(a) == "faithful" for a in answers) > 0
