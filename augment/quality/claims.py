@@ -24,6 +24,7 @@ REASONS = {
     "sea": "fact-sea",
     "sea_object": "fact-sea",
     "snow": "fact-snow",
+    "snow_all_year": "fact-snow",
     "hot": "fact-climate",
     "mean_temp": "fact-climate",
     "region": "fact-region",
@@ -40,7 +41,7 @@ REASONS = {
 # before it (gap words only), "own" only a destination (a landmark's altitude is not the city's), "object" only
 # a place right after it.
 _MODES = {
-    "sea": "loose", "sea_object": "object", "snow": "loose", "hot": "loose", "forbidden": "loose",
+    "sea": "loose", "sea_object": "object", "snow": "loose", "snow_all_year": "loose", "hot": "loose", "forbidden": "loose",
     "region": "adjacent", "province": "adjacent", "altitude": "own", "mean_temp": "own",
     "coast": "loose", "island": "adjacent", "mainland": "adjacent", "capital": "adjacent",
 }
@@ -132,7 +133,7 @@ def _rules(unaccented: bool) -> Rules:
         return re.compile(_plain(pattern, unaccented))
 
     kinds = (
-        "sea", "sea_object", "snow", "hot", "region", "province", "altitude", "mean_temp", "coast", "island",
+        "sea", "sea_object", "snow", "snow_all_year", "hot", "region", "province", "altitude", "mean_temp", "coast", "island",
         "mainland", "capital",
     )
     found = [(kind, p, "") for kind in kinds for p in v[kind]]
@@ -211,6 +212,8 @@ def _violates(match: re.Match, group: str, d: Destination, rules: Rules, unaccen
         return d.sea is False
     if kind == "snow":
         return not d.snow
+    if kind == "snow_all_year":
+        return True
     if kind == "hot":
         return d.climate in _vocabulary()["cool_climates"]
     if kind == "forbidden":
@@ -274,7 +277,11 @@ def _claims(text: str, fallback: str, asserted_only: bool):
     text_scan = scan(text)
     rules = _rules(text_scan.unaccented)
     matches = _matches(text_scan.text, rules)
-    reader = Reader(text_scan, rules, fallback) if matches else None
+    placed = _placements(text_scan)
+    reader = Reader(text_scan, rules, fallback) if matches or placed else None
+    for landmark, place, start, end in placed:
+        if not asserted_only or reader.asserted(start, end):
+            yield Finding("landmark", place.entry.dest, text_scan.text[start:end])
     for group, match in matches:
         kind = rules.owners[group][0]
         start, end = match.span()
@@ -307,6 +314,40 @@ def _former(match: re.Match, group: str, d: Destination, rules: Rules) -> bool:
     """Return True if the province claimed is one the destination belonged to before 2025, not its province now."""
     claimed = rules.provinces.get(_name_key(match.group(f"{group}_target")))
     return claimed is not None and claimed != d.province and claimed in d.former
+
+
+@cache
+def _links(unaccented: bool) -> tuple[re.Pattern, re.Pattern]:
+    """Return the patterns of what joins a landmark to the place it is in, and a place to a landmark it has."""
+    v = _vocabulary()
+    return re.compile(_plain(v["landmark_in"], unaccented)), re.compile(_plain(v["place_has"], unaccented))
+
+
+def _placements(text_scan) -> list[tuple[Mention, Mention, int, int]]:
+    """Return (landmark, destination, start, end) for each landmark placed in a destination that is not its own."""
+    inside, has = _links(text_scan.unaccented)
+    named = [m for m in text_scan.mentions if m.kind in ("destination", "landmark")]
+    found = []
+    for first, second in zip(named, named[1:]):
+        between = text_scan.text[first.end : second.start]
+        if first.kind == "landmark" and second.kind == "destination" and inside.fullmatch(between):
+            landmark, place = first, second
+        elif first.kind == "destination" and second.kind == "landmark" and has.fullmatch(between):
+            landmark, place = second, first
+        else:
+            continue
+        if place.entry.dest not in _homes(landmark.entry.dest):
+            found.append((landmark, place, first.start, second.end))
+    return found
+
+
+@cache
+def _homes(key: str) -> frozenset[str]:
+    """Return the destinations a landmark of destination key may be said to be in: its own, and its province's."""
+    facts = load_facts()
+    own = facts.by_key(key)
+    province = facts.by_name(own.province) if own else None
+    return frozenset({key, *([province.key] if province else [])})
 
 
 @cache

@@ -175,9 +175,9 @@ def _support(source: str, place: str, unaccented: bool) -> _Support:
     readings = [_read(part, unaccented) for part in parts]
     facts: dict[tuple[str, bool, str], set[float]] = {}
     for part, reading, default in zip(parts, readings, _subjects_in_order(readings, place)):
-        sentence_numbers = amounts(part)
+        numbers = amounts(part)  # the whole sentence's: a faithful rewrite may move a figure to another clause
         for group, negated, subject, _ in reading.terms:
-            facts.setdefault((group, negated, subject or default), set()).update(sentence_numbers)
+            facts.setdefault((group, negated, subject or default), set()).update(numbers)
     names = frozenset().union(*(r.names for r in readings)) if readings else frozenset()
     text = " ".join(_plain(fold(source), unaccented).split())
     return _Support(names, text, {k: frozenset(v) for k, v in facts.items()}, frozenset(exact_key(p) for p in parts))
