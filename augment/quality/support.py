@@ -119,7 +119,10 @@ def _subject_at(places: list[tuple[int, str]], masked: str, start: int) -> str:
     after_ = [dest for at, dest in places if start <= at < high]
     segment_end = masked.find(";", start)
     later = [dest for at, dest in places if start <= at < (segment_end if segment_end >= 0 else len(masked))]
-    earlier = [dest for at, dest in places if at < start]
+    # Further back, a destination wins over a province it was placed in: "Đà Lạt thuộc tỉnh Lâm Đồng, nằm trên ...".
+    earlier = [dest for at, dest in places if at < start and _is_destination(dest)] or [
+        dest for at, dest in places if at < start
+    ]
     return (before and before[-1]) or (after_ and after_[0]) or (later and later[0]) or (earlier and earlier[-1]) or ""
 
 
@@ -200,14 +203,16 @@ def _backed(support: _Support, term: tuple[str, bool, str, frozenset[float]], de
     group, negated, subject, numbers = term
     subject = subject or default
     exact = support.facts.get((group, negated, subject))
-    if exact is not None:
-        return numbers <= exact
-    if negated or (group, True, subject) in support.facts:
-        return False  # a denial must be the seed's own about this place: "Hội An không có biển" is never loose
+    if negated:  # a denial must be the seed's own about this place: "Hội An không có biển" is never loose
+        return exact is not None and numbers <= exact
+    if exact is None and (group, True, subject) in support.facts:
+        return False
     # Said in the seed about no destination in particular (a province, a clause without a place): it backs the
     # rewrite, which may well name the place the seed meant. A claim the seed makes about another destination does not.
-    loose = (v for (g, n, s), v in support.facts.items() if g == group and not n and not _is_destination(s))
-    return any(numbers <= v for v in loose)
+    loose = [v for (g, n, s), v in support.facts.items() if g == group and not n and not _is_destination(s)]
+    if exact is None and not loose:
+        return False
+    return numbers <= (exact or frozenset()).union(*loose)
 
 
 def _is_destination(subject: str) -> bool:
