@@ -52,6 +52,19 @@ def test_faithful_rewrites_are_supported(answer):
 
 
 @pytest.mark.parametrize(
+    "seed_sentence, rewrite",
+    [
+        ("Khách sạn nằm ven biển, đi bộ ra bãi tắm rất gần.", "Khách sạn nằm sát mép biển, ra bãi tắm chỉ vài bước."),
+        ("Tháng 11 bắt đầu mùa khô, trời ít mưa.", "Sang tháng 11 là bước vào mùa khô, trời ít mưa hẳn."),
+        ("Cách trung tâm khoảng 6 km, đi xe mất 15 phút.", "Đi xe tầm 15 phút là tới, vì chỉ cách trung tâm khoảng 6 km."),
+    ],
+)
+def test_rewording_within_a_term_group_is_supported(seed_sentence, rewrite):
+    seed = Seed("T3", "suggestion", "Nha Trang", "Ở đâu ạ?", f"Dạ, ở Nha Trang ạ. {seed_sentence}")
+    assert unsupported(f"Dạ, ở Nha Trang ạ. {rewrite}", seed.answer, seed.place) == ""
+
+
+@pytest.mark.parametrize(
     "added",
     [
         "Đà Lạt có bãi biển đẹp lắm ạ.",  # the seed denies it: opposite polarity
