@@ -135,6 +135,37 @@ def test_landmark_aliases_share_one_name():
         ("Đà Lạt có biển không ạ?", "Đà Lạt", ""),  # a question asserts nothing
         ("Phú Quốc có bãi biển đẹp, còn Đà Lạt mát mẻ quanh năm.", "Đà Lạt", ""),
         ("Nha Trang là thành phố ven biển, hợp tắm biển.", "Nha Trang", ""),
+        # symmetric: a coast or an island denied where it is true
+        ("Nha Trang không có biển, chủ yếu là đồi núi.", "Nha Trang", "fact-sea"),
+        ("Dạ, Đà Nẵng đâu có giáp biển ạ.", "Đà Nẵng", "fact-sea"),
+        ("Phú Quốc không phải là đảo đâu bạn.", "Phú Quốc", "fact-island"),
+        ("Nha Trang nằm trên một hòn đảo lớn.", "Nha Trang", "fact-island"),
+        ("Phú Quốc nằm trên đất liền.", "Phú Quốc", "fact-island"),
+        ("Bạn đừng tắm biển khi có cờ đỏ nha, nhất là lúc không có cứu hộ.", "Phú Quốc", ""),  # advice, not a denial
+        ("Phú Quốc là hòn đảo lớn nhất Việt Nam.", "Phú Quốc", ""),
+        # capitals, landmarks in another destination, a former province stated as today's
+        ("Đà Lạt là thủ đô của Việt Nam.", "Đà Lạt", "fact-capital"),
+        ("Sa Pa là tỉnh lỵ của Lào Cai.", "Sa Pa", "fact-capital"),
+        ("Đà Lạt là thủ phủ của tỉnh Khánh Hòa.", "Đà Lạt", "fact-capital"),
+        ("Đà Lạt là thủ phủ của tỉnh Lâm Đồng.", "Đà Lạt", ""),
+        ("Hà Nội là thủ đô của Việt Nam.", "Hà Nội", ""),
+        ("Cũng như Nha Trang, Đà Lạt có Hòn Mun để lặn ngắm san hô.", "Đà Lạt", "fact-landmark"),
+        ("Chiều ra Bãi Sao ở Đà Lạt ngắm hoàng hôn.", "Đà Lạt", "fact-landmark"),
+        ("Chùa Cầu ở Đà Nẵng, cách trung tâm khoảng 30 km.", "Hội An", ""),  # Hội An is in Đà Nẵng now
+        ("Nha Trang có vịnh đẹp, nhiều đảo như Hòn Mun.", "Nha Trang", ""),
+        ("Hội An hiện nay vẫn thuộc tỉnh Quảng Nam.", "Hội An", "fact-province"),
+        ("Phu Quoc hien nay van thuoc tinh Kien Giang a.", "Phú Quốc", "fact-province"),
+        ("Hội An trước đây thuộc tỉnh Quảng Nam, nay thuộc Đà Nẵng.", "Hội An", ""),
+        # snow all year is false everywhere; wishes hedge only in conditions; confirmations re-assert
+        ("Sa Pa có tuyết rơi quanh năm.", "Sa Pa", "fact-snow"),
+        ("Mình thích Đà Lạt vì có biển.", "Đà Lạt", "fact-sea"),
+        ("Nếu thích tắm biển thì bạn nên đi Nha Trang.", "Đà Lạt", ""),
+        ("Muốn tắm biển thì từ Đà Lạt bạn đi Nha Trang nha.", "Đà Lạt", ""),
+        ("Nghe nói Đà Lạt có biển, đúng vậy đó bạn.", "Đà Lạt", "fact-sea"),
+        ("Chuyện Đà Lạt có biển là một hiểu lầm.", "Đà Lạt", ""),
+        ("Các tỉnh ven biển như Khánh Hòa nắng nóng hơn.", "Đà Lạt", ""),
+        # an unaccented sentence in an accented answer is read unaccented
+        ("Dạ, Đà Lạt mát mẻ quanh năm ạ. Da Lat co bien dep lam.", "Đà Lạt", "fact-sea"),
     ],
 )
 def test_contradiction(text, place, reason):
