@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
+from importlib import resources
+
 import pytest
 
 from augment.quality.claims import contradiction, premises
@@ -22,6 +25,17 @@ def test_facts_file_has_34_provinces_and_every_destination_in_one():
         assert d.province in provinces, d.key
         assert set(d.former) <= known, d.key
         assert d.region not in d.wrong_regions, d.key
+
+
+def test_wrong_regions_are_derived_from_the_region_table():
+    raw = tomllib.loads(resources.files("augment.knowledge.data").joinpath("facts.toml").read_text("utf-8"))
+    every = {name for macro, inside in raw["regions"].items() for name in (macro, *inside)}
+    for d in FACTS.destinations:
+        entry = next(e for e in raw["destination"] if e["key"] == d.key)
+        assert d.region in every and set(entry.get("regions_also", ())) <= every, d.key
+        assert set(d.wrong_regions) == every - {d.region, *entry.get("regions_also", ())} - {
+            macro for macro, inside in raw["regions"].items() if d.region in inside
+        }, d.key
 
 
 @pytest.mark.parametrize(
@@ -164,6 +178,12 @@ def test_landmark_aliases_share_one_name():
         ("Nghe nói Đà Lạt có biển, đúng vậy đó bạn.", "Đà Lạt", "fact-sea"),
         ("Chuyện Đà Lạt có biển là một hiểu lầm.", "Đà Lạt", ""),
         ("Các tỉnh ven biển như Khánh Hòa nắng nóng hơn.", "Đà Lạt", ""),
+        # wrong regions come from the region table: everything but a place's region, the one holding it, its also
+        ("Đà Nẵng nằm ở miền Nam.", "Đà Nẵng", "fact-region"),
+        ("Sa Pa thuoc vung Tay Nguyen, cung vung voi Da Lat do ban.", "Sa Pa", "fact-region"),
+        ("Đà Lạt thuộc vùng duyên hải Nam Trung Bộ.", "Đà Lạt", "fact-region"),
+        ("Nha Trang thuộc miền Nam Trung Bộ.", "Nha Trang", ""),
+        ("Đà Nẵng nằm ở miền Trung.", "Đà Nẵng", ""),
         # an unaccented sentence in an accented answer is read unaccented
         ("Dạ, Đà Lạt mát mẻ quanh năm ạ. Da Lat co bien dep lam.", "Đà Lạt", "fact-sea"),
     ],

@@ -92,7 +92,15 @@ def _range(raw: list | None) -> tuple[float, float] | None:
     return (float(raw[0]), float(raw[1])) if raw else None
 
 
-def _destination(d: dict) -> Destination:
+def _wrong_regions(d: dict, regions: dict[str, list[str]]) -> tuple[str, ...]:
+    """Return the regions of the table a destination is not in: all but its own, the one holding it, and its also."""
+    holding = [macro for macro, inside in regions.items() if d["region"] in inside]
+    right = {d["region"], *holding, *d.get("regions_also", ())}
+    every = [name for macro, inside in regions.items() for name in (macro, *inside)]
+    return tuple(name for name in every if name not in right)
+
+
+def _destination(d: dict, regions: dict[str, list[str]]) -> Destination:
     groups = _landmark_groups(d.get("landmarks", ()))
     return Destination(
         key=d["key"],
@@ -100,7 +108,7 @@ def _destination(d: dict) -> Destination:
         province=d["province"],
         former=tuple(d.get("former", ())),
         region=d["region"],
-        wrong_regions=tuple(d.get("wrong_regions", ())),
+        wrong_regions=_wrong_regions(d, regions),
         sea=d.get("sea"),
         landmarks=tuple(dict.fromkeys(alias for group in groups for alias in group)),
         dishes=tuple(d.get("dishes", ())),
@@ -121,7 +129,7 @@ def load_facts() -> Facts:
     """Read augment/knowledge/data/facts.toml once."""
     raw = tomllib.loads(resources.files("augment.knowledge.data").joinpath("facts.toml").read_text("utf-8"))
     return Facts(
-        destinations=tuple(_destination(d) for d in raw["destination"]),
+        destinations=tuple(_destination(d, raw.get("regions", {})) for d in raw["destination"]),
         ambiguous=frozenset(n.casefold() for n in raw.get("ambiguous", ())),
         unsafe_unaccented=frozenset(n.casefold() for n in raw.get("unsafe_unaccented", ())),
         provinces=tuple((k, tuple(v)) for k, v in raw.get("provinces", {}).items()),
