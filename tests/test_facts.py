@@ -184,6 +184,12 @@ def test_landmark_aliases_share_one_name():
         ("Đà Lạt thuộc vùng duyên hải Nam Trung Bộ.", "Đà Lạt", "fact-region"),
         ("Nha Trang thuộc miền Nam Trung Bộ.", "Nha Trang", ""),
         ("Đà Nẵng nằm ở miền Trung.", "Đà Nẵng", ""),
+        # the months of the rainy and dry season
+        ("Mùa mưa ở Đà Lạt kéo dài từ tháng 11 đến tháng 4.", "Đà Lạt", "fact-season"),
+        ("Bạn nên đi Đà Lạt vào tháng 7 vì đây là mùa khô.", "Đà Lạt", "fact-season"),
+        ("Mùa mưa ở Đà Lạt thường từ tháng 5 đến tháng 10.", "Đà Lạt", ""),
+        ("Phú Quốc đẹp nhất vào mùa khô, từ tháng 11 đến tháng 4 năm sau.", "Phú Quốc", ""),
+        ("Hội An hay có mùa mưa lũ tháng 10-11.", "Hội An", ""),
         # an unaccented sentence in an accented answer is read unaccented
         ("Dạ, Đà Lạt mát mẻ quanh năm ạ. Da Lat co bien dep lam.", "Đà Lạt", "fact-sea"),
     ],

@@ -31,6 +31,7 @@ class Destination:
     mean_temp_c: tuple[float, float] | None = None
     wards: tuple[str, ...] = ()
     island: bool = False
+    rainy_months: tuple[int, int] | None = None  # first and last month of the rainy season
     seat_of: tuple[str, ...] = ()  # what it is the capital of: a province, or the country
 
     @property
@@ -120,6 +121,7 @@ def _destination(d: dict, regions: dict[str, list[str]]) -> Destination:
         mean_temp_c=_range(d.get("mean_temp_c")),
         wards=tuple(d.get("wards", ())),
         island=d.get("island", False),
+        rainy_months=tuple(d["rainy_months"]) if "rainy_months" in d else None,
         seat_of=tuple(d.get("seat_of", ())),
     )
 

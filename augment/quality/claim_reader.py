@@ -46,7 +46,7 @@ class Rules:
 class Reader:
     """Answer questions about one scanned text: clauses, sentences, negation, and who a claim is about."""
 
-    def __init__(self, text_scan: Scan, rules: _Rules, fallback: str):
+    def __init__(self, text_scan: Scan, rules: Rules, fallback: str):
         self.scan = text_scan
         self.text = text_scan.text
         self.rules = rules

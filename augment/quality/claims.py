@@ -17,6 +17,7 @@ from importlib import resources
 from augment.knowledge.facts import Destination, load_facts
 from augment.knowledge.places import Mention, is_unaccented, scan, trie_pattern
 from augment.quality.claim_reader import Reader, Rules
+from augment.quality.landmarks import placements
 from augment.text import fold, parse_number, sentences, strip_diacritics
 
 # Claim kinds and the reason a gate reports for each.
@@ -25,6 +26,7 @@ REASONS = {
     "sea_object": "fact-sea",
     "snow": "fact-snow",
     "snow_all_year": "fact-snow",
+    "season": "fact-season",
     "hot": "fact-climate",
     "mean_temp": "fact-climate",
     "region": "fact-region",
@@ -41,7 +43,7 @@ REASONS = {
 # before it (gap words only), "own" only a destination (a landmark's altitude is not the city's), "object" only
 # a place right after it.
 _MODES = {
-    "sea": "loose", "sea_object": "object", "snow": "loose", "snow_all_year": "loose", "hot": "loose", "forbidden": "loose",
+    "sea": "loose", "sea_object": "object", "snow": "loose", "snow_all_year": "loose", "season": "loose", "hot": "loose", "forbidden": "loose",
     "region": "adjacent", "province": "adjacent", "altitude": "own", "mean_temp": "own",
     "coast": "loose", "island": "adjacent", "mainland": "adjacent", "capital": "adjacent",
 }
@@ -133,7 +135,7 @@ def _rules(unaccented: bool) -> Rules:
         return re.compile(_plain(pattern, unaccented))
 
     kinds = (
-        "sea", "sea_object", "snow", "snow_all_year", "hot", "region", "province", "altitude", "mean_temp", "coast", "island",
+        "sea", "sea_object", "snow", "snow_all_year", "season", "hot", "region", "province", "altitude", "mean_temp", "coast", "island",
         "mainland", "capital",
     )
     found = [(kind, p, "") for kind in kinds for p in v[kind]]
@@ -214,6 +216,8 @@ def _violates(match: re.Match, group: str, d: Destination, rules: Rules, unaccen
         return not d.snow
     if kind == "snow_all_year":
         return True
+    if kind == "season":
+        return _wrong_season(match, group, d, unaccented)
     if kind == "hot":
         return d.climate in _vocabulary()["cool_climates"]
     if kind == "forbidden":
@@ -237,6 +241,27 @@ def _violates(match: re.Match, group: str, d: Destination, rules: Rules, unaccen
     if kind == "mean_temp":
         return _out_of_range(match, group, d.mean_temp_c, unaccented)
     return False
+
+
+def _months(first: int, last: int) -> set[int]:
+    """Return the months from first to last, wrapping past December."""
+    return {(first - 1 + i) % 12 + 1 for i in range((last - first) % 12 + 1)}
+
+
+def _wrong_season(match: re.Match, group: str, d: Destination, unaccented: bool) -> bool:
+    """Return True if most months claimed for the rainy or dry season are not in it (a lone month: not next to it)."""
+    if d.rainy_months is None:
+        return False
+    first, last = int(match.group(f"{group}_a")), int(match.group(f"{group}_b") or match.group(f"{group}_a"))
+    if not (1 <= first <= 12 and 1 <= last <= 12):
+        return False
+    rainy = _months(*d.rainy_months)
+    season = rainy if match.group(f"{group}_season") == _plain("mưa", unaccented) else set(range(1, 13)) - rainy
+    claimed = _months(first, last)
+    if len(claimed) == 1:
+        near = season | {m % 12 + 1 for m in season} | {(m - 2) % 12 + 1 for m in season}
+        return not claimed <= near
+    return len(claimed & season) * 2 < len(claimed)
 
 
 def _wrong_capital(match: re.Match, group: str, d: Destination, rules: Rules, unaccented: bool) -> bool:
@@ -277,7 +302,7 @@ def _claims(text: str, fallback: str, asserted_only: bool):
     text_scan = scan(text)
     rules = _rules(text_scan.unaccented)
     matches = _matches(text_scan.text, rules)
-    placed = _placements(text_scan)
+    placed = placements(text_scan)
     reader = Reader(text_scan, rules, fallback) if matches or placed else None
     for landmark, place, start, end in placed:
         if not asserted_only or reader.asserted(start, end):
@@ -314,40 +339,6 @@ def _former(match: re.Match, group: str, d: Destination, rules: Rules) -> bool:
     """Return True if the province claimed is one the destination belonged to before 2025, not its province now."""
     claimed = rules.provinces.get(_name_key(match.group(f"{group}_target")))
     return claimed is not None and claimed != d.province and claimed in d.former
-
-
-@cache
-def _links(unaccented: bool) -> tuple[re.Pattern, re.Pattern]:
-    """Return the patterns of what joins a landmark to the place it is in, and a place to a landmark it has."""
-    v = _vocabulary()
-    return re.compile(_plain(v["landmark_in"], unaccented)), re.compile(_plain(v["place_has"], unaccented))
-
-
-def _placements(text_scan) -> list[tuple[Mention, Mention, int, int]]:
-    """Return (landmark, destination, start, end) for each landmark placed in a destination that is not its own."""
-    inside, has = _links(text_scan.unaccented)
-    named = [m for m in text_scan.mentions if m.kind in ("destination", "landmark")]
-    found = []
-    for first, second in zip(named, named[1:]):
-        between = text_scan.text[first.end : second.start]
-        if first.kind == "landmark" and second.kind == "destination" and inside.fullmatch(between):
-            landmark, place = first, second
-        elif first.kind == "destination" and second.kind == "landmark" and has.fullmatch(between):
-            landmark, place = second, first
-        else:
-            continue
-        if place.entry.dest not in _homes(landmark.entry.dest):
-            found.append((landmark, place, first.start, second.end))
-    return found
-
-
-@cache
-def _homes(key: str) -> frozenset[str]:
-    """Return the destinations a landmark of destination key may be said to be in: its own, and its province's."""
-    facts = load_facts()
-    own = facts.by_key(key)
-    province = facts.by_name(own.province) if own else None
-    return frozenset({key, *([province.key] if province else [])})
 
 
 @cache
