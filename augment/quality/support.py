@@ -53,6 +53,10 @@ def _plain(text: str, unaccented: bool) -> str:
 def _names(unaccented: bool) -> tuple[re.Pattern, dict[str, tuple[str, str]]]:
     """Return one regex over every known name and the lookup from spelling to (ident, destination key)."""
     lookup: dict[str, tuple[str, str]] = {}
+    regions = {r for d in load_facts().destinations for r in (d.region, *d.wrong_regions)}
+    for region in regions:  # a region is a name too: "miền Tây" must come from the seed
+        key = " ".join(fold(region).split())
+        lookup[_plain(key, unaccented)] = (key, "")
     for key, entry in name_entries().items():
         subject = entry.dest or (f"province:{entry.ident}" if entry.kind == "province" else "")
         lookup.setdefault(_plain(key, unaccented), (entry.ident, subject))
