@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import zlib
 from collections import Counter, defaultdict
 
 import pytest
@@ -159,6 +161,7 @@ class _Slipping:
         self.kinds: dict[str, str] = {}  # assistant text -> "false" or "faithful"
         self.count = 0
         self.tally: Counter = Counter()  # slips made, repeats included
+        self.lock = threading.Lock()
 
     def __call__(self, body):
         import json
@@ -174,15 +177,19 @@ class _Slipping:
         return ok_response(json.dumps({"variants": variants}, ensure_ascii=False))
 
     def _slip(self, seed_id: str, answer: str, index: int) -> str:
-        self.count += 1
-        roll = self.count % 10
+        # Decided by the answer itself, not by arrival order: requests run concurrently and retries must agree.
+        draw = zlib.crc32(f"{seed_id}|{index}|{answer}".encode())
+        roll = draw % 10
+        with self.lock:
+            self.count += 1
         if roll < 4:
             pool = self.false[self.place[seed_id]]
-            sentence = pool[(self.count * 7) % len(pool)]
+            sentence = pool[(draw // 10) % len(pool)]
             positions = list(fact_eval.insertions(answer, sentence).values())
-            slipped = positions[self.count % len(positions)]
-            self.kinds[slipped] = "false"
-            self.tally["false"] += 1
+            slipped = positions[(draw // 1000) % len(positions)]
+            with self.lock:
+                self.kinds[slipped] = "false"
+                self.tally["false"] += 1
             return slipped
         if roll >= 7:
             return answer
@@ -196,8 +203,9 @@ class _Slipping:
                 return answer
             parts[1], parts[2] = parts[2], parts[1]
             slipped = " ".join(parts)
-        self.kinds[slipped] = "faithful"
-        self.tally["faithful"] += 1
+        with self.lock:
+            self.kinds[slipped] = "faithful"
+            self.tally["faithful"] += 1
         return slipped
 
 
@@ -215,14 +223,14 @@ def test_a_gemini_run_with_false_sentences_slipped_in_keeps_none_of_them(tmp_pat
         # The fake repeats its user turns when asked again for the variants a seed still misses, so the seeds whose
         # slipped answers were dropped are topped up offline: allowed here, the output must still be full.
         code = main(["--seeds", str(SEEDS), "--out", str(out), "--quiet", "--n", "10", "--no-cache",
-                     "--backoff", "0.01", "--timeout", "10", "--max-fallback", "1"])
+                     "--backoff", "0.01", "--timeout", "30", "--max-fallback", "1"])
     report = json.loads(out.with_name("fine_tune.report.json").read_text(encoding="utf-8"))
     assert code == 0, (report.get("generator"), report.get("fallbacks"), report.get("dropped"))
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 1000
     answers = [line["messages"][-1]["content"] for line in lines]
     kinds = Counter(slipping.kinds.values())
-    assert slipping.tally["false"] >= 0.4 * slipping.count and slipping.tally["faithful"] >= 0.25 * slipping.count
+    assert slipping.tally["false"] >= 0.35 * slipping.count and slipping.tally["faithful"] >= 0.25 * slipping.count
     assert not [a for a in answers if slipping.kinds.get(a) == "false"]
     rejected = [json.loads(line) for line in out.with_name("fine_tune.rejected.jsonl").read_text(encoding="utf-8").splitlines()]
     faithful = [r for r in rejected if slipping.kinds.get(r["assistant"]) == "faithful"]
