@@ -3,7 +3,8 @@
 A generated answer rewrites a hand-checked seed answer and may add no claim. A sentence is unsupported if it names
 a proper name (a known place, landmark, province, or any capitalised name mid-sentence) that the seed does not
 name, or uses a fact-bearing term (claims.toml [support.terms]: sea, island, snow, heat, region, province, capital,
-altitude, distance ...) that no seed sentence uses for the same place with the same polarity. Openers and closing
+altitude, distance ...) that no seed sentence uses for the same place with the same polarity, or with a number the
+seed's sentence does not give. Openers and closing
 offers pass because they carry neither. Sentences are read with or without diacritics each on their own, so an
 unaccented sentence inside an accented answer is compared unaccented.
 """
@@ -20,9 +21,10 @@ from augment.knowledge.facts import load_facts
 from augment.knowledge.places import is_unaccented, name_entries, trie_pattern
 from augment.text import amounts, exact_key, fold, sentences, strip_diacritics
 
-_NEGATION_REACH = 3
-_UNMASKED = frozenset({"sea"})  # "biển Mỹ Khê" is a name and still a coast; "núi Langbiang" is not terrain to check  # words before a term that may deny it
-_MASK = "\x00"  # stands in for a known name, so "núi Langbiang" is not terrain and "biển Mỹ Khê" keeps its "biển"
+_NEGATION_REACH = 3  # words before a term that may deny it
+# Groups also read inside names: "biển Mỹ Khê" is a name and still a coast; "núi Langbiang" is no terrain claim.
+_UNMASKED = frozenset({"sea"})
+_MASK = "\x00"  # fills a known name's span, keeping positions, so terms inside names are not read
 # Where a capitalised word is only the start of a sentence, a clause or a list item, not a name.
 _CLAUSE_START_RE = re.compile(r"(?:^|[.!?:;\-–—•*\"“”'(\[/]|\d[.)])\s*$")
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -35,7 +37,7 @@ class _Reading:
 
     names: frozenset[str]  # canonical idents of known names, and folded capitalised names
     subjects: frozenset[str]  # destination keys the sentence names (empty: it is about the one before it)
-    # (term group, negated, the destination named nearest before it or "" , the numbers of its clause)
+    # (term group, negated, the place it is about or "" for the sentence's default, the numbers of its clause)
     terms: tuple[tuple[str, bool, str, frozenset[float]], ...]
 
 
@@ -113,8 +115,8 @@ def _clause_numbers(masked: str, start: int) -> frozenset[float]:
 
 
 def _subject_at(places: list[tuple[int, str]], masked: str, start: int) -> str:
-    """Return the place a term is about: the nearest named before it in its clause, else after it in its clause,
-    else the nearest before it in the sentence, else "" (the sentence's default place)."""
+    """Return the place a term is about, or "" for the sentence's default place."""
+    # The nearest named before it in its clause, else after it in its clause, else later up to a ";", else earlier.
     breaks = [m.end() for m in _CLAUSE_BREAK_RE.finditer(masked, 0, start)]
     low = breaks[-1] if breaks else 0
     after = _CLAUSE_BREAK_RE.search(masked, start)
