@@ -131,7 +131,7 @@ def test_false_sentences_are_rejected_in_every_seed_of_their_place(all_seeds):
     worst = {place: min(rates) for place, rates in by_place.items()}
     print(f"false rejected {rejected}/{tried} = {rejected / tried:.4f}; worst seed per place {worst}")
     assert rejected / tried >= 0.99, kept[:20]
-    assert min(worst.values()) >= 0.85, worst
+    assert min(worst.values()) >= 0.95, worst
 
 
 def test_faithful_paraphrases_are_kept(all_seeds):
