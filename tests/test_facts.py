@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
+from importlib import resources
+
 import pytest
 
 from augment.quality.claims import contradiction, premises
@@ -22,6 +25,17 @@ def test_facts_file_has_34_provinces_and_every_destination_in_one():
         assert d.province in provinces, d.key
         assert set(d.former) <= known, d.key
         assert d.region not in d.wrong_regions, d.key
+
+
+def test_wrong_regions_are_derived_from_the_region_table():
+    raw = tomllib.loads(resources.files("augment.knowledge.data").joinpath("facts.toml").read_text("utf-8"))
+    every = {name for macro, inside in raw["regions"].items() for name in (macro, *inside)}
+    for d in FACTS.destinations:
+        entry = next(e for e in raw["destination"] if e["key"] == d.key)
+        assert d.region in every and set(entry.get("regions_also", ())) <= every, d.key
+        assert set(d.wrong_regions) == every - {d.region, *entry.get("regions_also", ())} - {
+            macro for macro, inside in raw["regions"].items() if d.region in inside
+        }, d.key
 
 
 @pytest.mark.parametrize(
@@ -135,6 +149,49 @@ def test_landmark_aliases_share_one_name():
         ("Đà Lạt có biển không ạ?", "Đà Lạt", ""),  # a question asserts nothing
         ("Phú Quốc có bãi biển đẹp, còn Đà Lạt mát mẻ quanh năm.", "Đà Lạt", ""),
         ("Nha Trang là thành phố ven biển, hợp tắm biển.", "Nha Trang", ""),
+        # symmetric: a coast or an island denied where it is true
+        ("Nha Trang không có biển, chủ yếu là đồi núi.", "Nha Trang", "fact-sea"),
+        ("Dạ, Đà Nẵng đâu có giáp biển ạ.", "Đà Nẵng", "fact-sea"),
+        ("Phú Quốc không phải là đảo đâu bạn.", "Phú Quốc", "fact-island"),
+        ("Nha Trang nằm trên một hòn đảo lớn.", "Nha Trang", "fact-island"),
+        ("Phú Quốc nằm trên đất liền.", "Phú Quốc", "fact-island"),
+        ("Bạn đừng tắm biển khi có cờ đỏ nha, nhất là lúc không có cứu hộ.", "Phú Quốc", ""),  # advice, not a denial
+        ("Phú Quốc là hòn đảo lớn nhất Việt Nam.", "Phú Quốc", ""),
+        # capitals, landmarks in another destination, a former province stated as today's
+        ("Đà Lạt là thủ đô của Việt Nam.", "Đà Lạt", "fact-capital"),
+        ("Sa Pa là tỉnh lỵ của Lào Cai.", "Sa Pa", "fact-capital"),
+        ("Đà Lạt là thủ phủ của tỉnh Khánh Hòa.", "Đà Lạt", "fact-capital"),
+        ("Đà Lạt là thủ phủ của tỉnh Lâm Đồng.", "Đà Lạt", ""),
+        ("Hà Nội là thủ đô của Việt Nam.", "Hà Nội", ""),
+        ("Cũng như Nha Trang, Đà Lạt có Hòn Mun để lặn ngắm san hô.", "Đà Lạt", "fact-landmark"),
+        ("Chiều ra Bãi Sao ở Đà Lạt ngắm hoàng hôn.", "Đà Lạt", "fact-landmark"),
+        ("Chùa Cầu ở Đà Nẵng, cách trung tâm khoảng 30 km.", "Hội An", ""),  # Hội An is in Đà Nẵng now
+        ("Nha Trang có vịnh đẹp, nhiều đảo như Hòn Mun.", "Nha Trang", ""),
+        ("Hội An hiện nay vẫn thuộc tỉnh Quảng Nam.", "Hội An", "fact-province"),
+        ("Phu Quoc hien nay van thuoc tinh Kien Giang a.", "Phú Quốc", "fact-province"),
+        ("Hội An trước đây thuộc tỉnh Quảng Nam, nay thuộc Đà Nẵng.", "Hội An", ""),
+        # snow all year is false everywhere; wishes hedge only in conditions; confirmations re-assert
+        ("Sa Pa có tuyết rơi quanh năm.", "Sa Pa", "fact-snow"),
+        ("Mình thích Đà Lạt vì có biển.", "Đà Lạt", "fact-sea"),
+        ("Nếu thích tắm biển thì bạn nên đi Nha Trang.", "Đà Lạt", ""),
+        ("Muốn tắm biển thì từ Đà Lạt bạn đi Nha Trang nha.", "Đà Lạt", ""),
+        ("Nghe nói Đà Lạt có biển, đúng vậy đó bạn.", "Đà Lạt", "fact-sea"),
+        ("Chuyện Đà Lạt có biển là một hiểu lầm.", "Đà Lạt", ""),
+        ("Các tỉnh ven biển như Khánh Hòa nắng nóng hơn.", "Đà Lạt", ""),
+        # wrong regions come from the region table: everything but a place's region, the one holding it, its also
+        ("Đà Nẵng nằm ở miền Nam.", "Đà Nẵng", "fact-region"),
+        ("Sa Pa thuoc vung Tay Nguyen, cung vung voi Da Lat do ban.", "Sa Pa", "fact-region"),
+        ("Đà Lạt thuộc vùng duyên hải Nam Trung Bộ.", "Đà Lạt", "fact-region"),
+        ("Nha Trang thuộc miền Nam Trung Bộ.", "Nha Trang", ""),
+        ("Đà Nẵng nằm ở miền Trung.", "Đà Nẵng", ""),
+        # the months of the rainy and dry season
+        ("Mùa mưa ở Đà Lạt kéo dài từ tháng 11 đến tháng 4.", "Đà Lạt", "fact-season"),
+        ("Bạn nên đi Đà Lạt vào tháng 7 vì đây là mùa khô.", "Đà Lạt", "fact-season"),
+        ("Mùa mưa ở Đà Lạt thường từ tháng 5 đến tháng 10.", "Đà Lạt", ""),
+        ("Phú Quốc đẹp nhất vào mùa khô, từ tháng 11 đến tháng 4 năm sau.", "Phú Quốc", ""),
+        ("Hội An hay có mùa mưa lũ tháng 10-11.", "Hội An", ""),
+        # an unaccented sentence in an accented answer is read unaccented
+        ("Dạ, Đà Lạt mát mẻ quanh năm ạ. Da Lat co bien dep lam.", "Đà Lạt", "fact-sea"),
     ],
 )
 def test_contradiction(text, place, reason):

@@ -30,6 +30,9 @@ class Destination:
     altitude_m: tuple[float, float] | None = None
     mean_temp_c: tuple[float, float] | None = None
     wards: tuple[str, ...] = ()
+    island: bool = False
+    rainy_months: tuple[int, int] | None = None  # first and last month of the rainy season
+    seat_of: tuple[str, ...] = ()  # what it is the capital of: a province, or the country
 
     @property
     def name(self) -> str:
@@ -90,7 +93,15 @@ def _range(raw: list | None) -> tuple[float, float] | None:
     return (float(raw[0]), float(raw[1])) if raw else None
 
 
-def _destination(d: dict) -> Destination:
+def _wrong_regions(d: dict, regions: dict[str, list[str]]) -> tuple[str, ...]:
+    """Return the regions of the table a destination is not in: all but its own, the one holding it, and its also."""
+    holding = [macro for macro, inside in regions.items() if d["region"] in inside]
+    right = {d["region"], *holding, *d.get("regions_also", ())}
+    every = [name for macro, inside in regions.items() for name in (macro, *inside)]
+    return tuple(name for name in every if name not in right)
+
+
+def _destination(d: dict, regions: dict[str, list[str]]) -> Destination:
     groups = _landmark_groups(d.get("landmarks", ()))
     return Destination(
         key=d["key"],
@@ -98,7 +109,7 @@ def _destination(d: dict) -> Destination:
         province=d["province"],
         former=tuple(d.get("former", ())),
         region=d["region"],
-        wrong_regions=tuple(d.get("wrong_regions", ())),
+        wrong_regions=_wrong_regions(d, regions),
         sea=d.get("sea"),
         landmarks=tuple(dict.fromkeys(alias for group in groups for alias in group)),
         dishes=tuple(d.get("dishes", ())),
@@ -109,6 +120,9 @@ def _destination(d: dict) -> Destination:
         altitude_m=_range(d.get("altitude_m")),
         mean_temp_c=_range(d.get("mean_temp_c")),
         wards=tuple(d.get("wards", ())),
+        island=d.get("island", False),
+        rainy_months=tuple(d["rainy_months"]) if "rainy_months" in d else None,
+        seat_of=tuple(d.get("seat_of", ())),
     )
 
 
@@ -117,7 +131,7 @@ def load_facts() -> Facts:
     """Read augment/knowledge/data/facts.toml once."""
     raw = tomllib.loads(resources.files("augment.knowledge.data").joinpath("facts.toml").read_text("utf-8"))
     return Facts(
-        destinations=tuple(_destination(d) for d in raw["destination"]),
+        destinations=tuple(_destination(d, raw.get("regions", {})) for d in raw["destination"]),
         ambiguous=frozenset(n.casefold() for n in raw.get("ambiguous", ())),
         unsafe_unaccented=frozenset(n.casefold() for n in raw.get("unsafe_unaccented", ())),
         provinces=tuple((k, tuple(v)) for k, v in raw.get("provinces", {}).items()),

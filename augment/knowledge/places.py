@@ -182,3 +182,8 @@ def destination_idents(key: str) -> tuple[str, ...]:
     if destination is None:
         return ()
     return (key, *(group[0] for group in destination.landmark_groups))
+
+
+def name_entries() -> dict[str, Entry]:
+    """Return every known name (folded spelling) and what it stands for, unsafe unaccented spellings included."""
+    return _entries()

@@ -8,7 +8,6 @@ against Đà Lạt. A claim that is negated, hedged, asked, or corrected in its 
 
 from __future__ import annotations
 
-import bisect
 import re
 import tomllib
 from dataclasses import dataclass
@@ -16,7 +15,9 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from augment.knowledge.facts import Destination, load_facts
-from augment.knowledge.places import Mention, Scan, scan, trie_pattern
+from augment.knowledge.places import Mention, is_unaccented, scan, trie_pattern
+from augment.quality.claim_reader import Reader, Rules
+from augment.quality.landmarks import placements
 from augment.text import fold, parse_number, sentences, strip_diacritics
 
 # Claim kinds and the reason a gate reports for each.
@@ -24,28 +25,40 @@ REASONS = {
     "sea": "fact-sea",
     "sea_object": "fact-sea",
     "snow": "fact-snow",
+    "snow_all_year": "fact-snow",
+    "season": "fact-season",
     "hot": "fact-climate",
     "mean_temp": "fact-climate",
     "region": "fact-region",
     "province": "fact-province",
     "altitude": "fact-altitude",
     "forbidden": "fact-claim",
+    "coast": "fact-sea",
+    "island": "fact-island",
+    "mainland": "fact-island",
+    "capital": "fact-capital",
+    "landmark": "fact-landmark",
 }
 # How a kind finds its subject: "loose" takes the nearest place before it, "adjacent" only a destination right
 # before it (gap words only), "own" only a destination (a landmark's altitude is not the city's), "object" only
 # a place right after it.
 _MODES = {
-    "sea": "loose", "sea_object": "object", "snow": "loose", "hot": "loose", "forbidden": "loose",
+    "sea": "loose", "sea_object": "object", "snow": "loose", "snow_all_year": "loose", "season": "loose", "hot": "loose", "forbidden": "loose",
     "region": "adjacent", "province": "adjacent", "altitude": "own", "mean_temp": "own",
+    "coast": "loose", "island": "adjacent", "mainland": "adjacent", "capital": "adjacent",
 }
-_SUBJECT_KINDS = frozenset({"destination", "landmark", "province"})
+# Kinds asserted by their denial: "Nha Trang không có biển" says something false about a coastal city.
+_DENIED = frozenset({"coast"})
+# Kinds whose denial is checked too, and when that denial is false: "Phú Quốc không phải là đảo".
+_SYMMETRIC = {"island": lambda d: d.island}
 _CLAUSE_BREAK = r"[,;:.!?\n()\[\]\"“”]|(?<!\w)(?:thì|nhưng|còn|mà|song|tuy nhiên)(?!\w)"
 _SENTENCE_END = r"[.!?\n]"
 _WINDOW = 60  # characters read on each side of an anchor word; every claim pattern is shorter
 _OBJECT_GAP = r"\s*(?:(?:ở|tại|của)\s+)?"
 _WORD_LISTS = (
     "negators", "not_negating_after", "post_negators", "hedges", "post_corrections", "origin_markers",
-    "subject_gap", "joiners", "question_tails", "question_particles",
+    "subject_gap", "joiners", "question_tails", "question_particles", "current_markers", "past_markers",
+    "conditionals", "conditional_hedges", "confirmations", "generic_subjects",
 )
 
 
@@ -61,30 +74,6 @@ class Finding:
     def reason(self) -> str:
         """Return the gate reason for this finding."""
         return REASONS[self.kind]
-
-
-@dataclass(frozen=True, slots=True)
-class _Rules:
-    """The claim vocabulary compiled for text with or without diacritics."""
-
-    anchor: re.Pattern  # every anchor word and place name, as one trie
-    anchored: dict[str, tuple[str, ...]]  # anchor spelling -> the claim patterns (group names) to try around it
-    patterns: dict[str, re.Pattern]  # group name "c<i>" -> claim pattern i
-    everywhere: tuple[str, ...]  # claim patterns without an anchor, searched in the whole text
-    owners: dict[str, tuple[str, str]]  # group name -> (kind, destination key for "forbidden")
-    negation: re.Pattern
-    post_negation: re.Pattern
-    question: re.Pattern
-    hedge: re.Pattern
-    post_correction: re.Pattern
-    origin: re.Pattern
-    gap: re.Pattern
-    joiner: re.Pattern
-    object_gap: re.Pattern
-    clause_break: re.Pattern
-    sentence_end: re.Pattern
-    regions: dict[str, str]
-    provinces: dict[str, str]
 
 
 @cache
@@ -135,7 +124,7 @@ def _fill(pattern: str, placeholders: dict[str, str], prefix: str) -> str:
 
 
 @cache
-def _rules(unaccented: bool) -> _Rules:
+def _rules(unaccented: bool) -> Rules:
     """Compile the claim vocabulary once per spelling mode."""
     v = _vocabulary()
     facts = load_facts()
@@ -145,7 +134,10 @@ def _rules(unaccented: bool) -> _Rules:
     def compile_(pattern: str) -> re.Pattern:
         return re.compile(_plain(pattern, unaccented))
 
-    kinds = ("sea", "sea_object", "snow", "hot", "region", "province", "altitude", "mean_temp")
+    kinds = (
+        "sea", "sea_object", "snow", "snow_all_year", "season", "hot", "region", "province", "altitude", "mean_temp", "coast", "island",
+        "mainland", "capital",
+    )
     found = [(kind, p, "") for kind in kinds for p in v[kind]]
     found += [("forbidden", p, d.key) for d in facts.destinations for p in d.forbidden]
     owners = {f"c{i}": (kind, owner) for i, (kind, _, owner) in enumerate(found)}
@@ -157,7 +149,7 @@ def _rules(unaccented: bool) -> _Rules:
         for word in anchors.get(kind, ()):
             anchored.setdefault(_plain(_name_key(word), unaccented), []).append(group)
     w = {key: _words(v[key]) for key in _WORD_LISTS}
-    return _Rules(
+    return Rules(
         anchor=re.compile(trie_pattern(anchored) + r"(?!\w)"),
         anchored={word: tuple(groups) for word, groups in anchored.items()},
         patterns=patterns,
@@ -178,90 +170,19 @@ def _rules(unaccented: bool) -> _Rules:
         sentence_end=re.compile(_SENTENCE_END),
         regions=_keyed(regions, unaccented),
         provinces=_keyed(provinces, unaccented),
+        current=compile_(rf"(?<!\w)(?:{w['current_markers']})(?!\w)"),
+        past=compile_(rf"(?<!\w)(?:{w['past_markers']})(?!\w)"),
+        conditional=compile_(rf"(?<!\w)(?:{w['conditionals']})(?!\w)"),
+        conditional_hedge=compile_(rf"(?<!\w)(?:{w['conditional_hedges']})(?!\w)"),
+        confirmation=compile_(rf"(?<!\w)(?:{w['confirmations']})(?!\w)"),
+        generic=compile_(rf"(?<!\w)(?:{w['generic_subjects']})\s*$"),
+        negation_reach=v["negation_reach"],
     )
 
 
 def _keyed(names: dict[str, str], unaccented: bool) -> dict[str, str]:
     """Key a name map by the folded (and, for unaccented text, stripped) spelling."""
     return {_plain(_name_key(name), unaccented): value for name, value in names.items()}
-
-
-class _Reader:
-    """Answer questions about one scanned text: clauses, sentences, negation, and who a claim is about."""
-
-    def __init__(self, text_scan: Scan, rules: _Rules, fallback: str):
-        self.scan = text_scan
-        self.text = text_scan.text
-        self.rules = rules
-        self.fallback = fallback
-        self.subjects = [m for m in text_scan.mentions if m.kind in _SUBJECT_KINDS]
-        self.starts = [m.start for m in self.subjects]
-        self.ends = [m.end for m in self.subjects]
-        self._breaks: tuple[list[int], list[int]] | None = None
-
-    def _clause_breaks(self) -> tuple[list[int], list[int]]:
-        """Return the start and end positions of clause breaks, found on first use."""
-        if self._breaks is None:
-            spans = [m.span() for m in self.rules.clause_break.finditer(self.text)]
-            self._breaks = [start for start, _ in spans], [end for _, end in spans]
-        return self._breaks
-
-    def clause_before(self, start: int) -> str:
-        """Return the clause text from its start up to position start."""
-        ends = self._clause_breaks()[1]
-        index = bisect.bisect_right(ends, start) - 1
-        return self.text[ends[index] if index >= 0 else 0 : start]
-
-    def clause_after(self, end: int) -> str:
-        """Return the clause text from position end up to the clause's end."""
-        starts = self._clause_breaks()[0]
-        index = bisect.bisect_left(starts, end)
-        return self.text[end : starts[index] if index < len(starts) else len(self.text)]
-
-    def sentence_after(self, end: int) -> tuple[str, str]:
-        """Return the rest of the sentence after end and the character that closes it ("" at the end of text)."""
-        found = self.rules.sentence_end.search(self.text, end)
-        if not found:
-            return self.text[end:], ""
-        return self.text[end : found.start()], found.group(0)
-
-    def asserted(self, start: int, end: int) -> bool:
-        """Return False if the claim is negated, hedged, asked about or corrected in its own sentence."""
-        before = self.clause_before(start)
-        tail = " ".join(before.split()[-_vocabulary()["negation_reach"] :])
-        if self.rules.negation.search(tail) or self.rules.hedge.search(before):
-            return False
-        after = self.clause_after(end)
-        if self.rules.post_negation.match(after) or self.rules.question.match(after):
-            return False
-        rest, closer = self.sentence_after(end)
-        return closer != "?" and not self.rules.post_correction.search(rest)
-
-    def targets(self, start: int, end: int, mode: str) -> list[Mention | str]:
-        """Return what a claim is about: place mentions, or the fallback destination key."""
-        following = bisect.bisect_left(self.starts, end)
-        if mode in ("loose", "object") and following < len(self.subjects):
-            nxt = self.subjects[following]
-            if self.rules.object_gap.fullmatch(self.text, end, nxt.start):
-                return [nxt]
-        if mode == "object":
-            return []
-        before = bisect.bisect_right(self.ends, start)
-        if before == 0:
-            return [self.fallback] if self.fallback and mode != "adjacent" else []
-        last = self.subjects[before - 1]
-        if self.rules.origin.search(self.text, 0, last.start):
-            return []
-        if mode in ("adjacent", "own") and last.kind != "destination":
-            return []
-        if mode == "adjacent" and not self.rules.gap.fullmatch(self.text, last.end, start):
-            return []
-        group = [last]
-        for earlier in reversed(self.subjects[: before - 1]):
-            if not self.rules.joiner.fullmatch(self.text, earlier.end, group[-1].start):
-                break
-            group.append(earlier)
-        return group
 
 
 def _destination_of(target: Mention | str) -> Destination | None:
@@ -286,13 +207,17 @@ def _out_of_range(match: re.Match, group: str, bounds: tuple[float, float] | Non
     return not low <= value <= high
 
 
-def _violates(match: re.Match, group: str, d: Destination, rules: _Rules, unaccented: bool) -> bool:
+def _violates(match: re.Match, group: str, d: Destination, rules: Rules, unaccented: bool) -> bool:
     """Return True if the claim matched by group is false for destination d."""
     kind, owner = rules.owners[group]
     if kind in ("sea", "sea_object"):
         return d.sea is False
     if kind == "snow":
         return not d.snow
+    if kind == "snow_all_year":
+        return True
+    if kind == "season":
+        return _wrong_season(match, group, d, unaccented)
     if kind == "hot":
         return d.climate in _vocabulary()["cool_climates"]
     if kind == "forbidden":
@@ -303,6 +228,14 @@ def _violates(match: re.Match, group: str, d: Destination, rules: _Rules, unacce
     if kind == "province":
         claimed = rules.provinces.get(_name_key(match.group(f"{group}_target")))
         return claimed is not None and claimed not in d.provinces
+    if kind == "coast":
+        return d.sea is True
+    if kind == "island":
+        return not d.island
+    if kind == "mainland":
+        return d.island
+    if kind == "capital":
+        return _wrong_capital(match, group, d, rules, unaccented)
     if kind == "altitude":
         return _out_of_range(match, group, d.altitude_m, unaccented)
     if kind == "mean_temp":
@@ -310,11 +243,44 @@ def _violates(match: re.Match, group: str, d: Destination, rules: _Rules, unacce
     return False
 
 
+def _months(first: int, last: int) -> set[int]:
+    """Return the months from first to last, wrapping past December."""
+    return {(first - 1 + i) % 12 + 1 for i in range((last - first) % 12 + 1)}
+
+
+def _wrong_season(match: re.Match, group: str, d: Destination, unaccented: bool) -> bool:
+    """Return True if most months claimed for the rainy or dry season are not in it (a lone month: not next to it)."""
+    if d.rainy_months is None:
+        return False
+    first, last = int(match.group(f"{group}_a")), int(match.group(f"{group}_b") or match.group(f"{group}_a"))
+    if not (1 <= first <= 12 and 1 <= last <= 12):
+        return False
+    rainy = _months(*d.rainy_months)
+    season = rainy if match.group(f"{group}_season") == _plain("mưa", unaccented) else set(range(1, 13)) - rainy
+    claimed = _months(first, last)
+    if len(claimed) == 1:
+        near = season | {m % 12 + 1 for m in season} | {(m - 2) % 12 + 1 for m in season}
+        return not claimed <= near
+    return len(claimed & season) * 2 < len(claimed)
+
+
+def _wrong_capital(match: re.Match, group: str, d: Destination, rules: Rules, unaccented: bool) -> bool:
+    """Return True if d is not the capital the claim makes it: of the country, or of the province named."""
+    title = match.group(f"{group}_title")
+    country = title in {_plain(t, unaccented) for t in _vocabulary()["national_capitals"]}
+    if country:
+        return _vocabulary()["country"] not in d.seat_of
+    target = match.group(f"{group}_target")
+    if target:
+        return rules.provinces.get(_name_key(target)) not in d.seat_of
+    return not [seat for seat in d.seat_of if seat != _vocabulary()["country"]]
+
+
 def _word_start(text: str, start: int) -> bool:
     return start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "_")
 
 
-def _matches(folded: str, rules: _Rules) -> list[tuple[str, re.Match]]:
+def _matches(folded: str, rules: Rules) -> list[tuple[str, re.Match]]:
     """Return every claim match, in text order: each anchored pattern is tried only around its anchors."""
     found: dict[tuple[int, int, str], re.Match] = {}
     for hit in rules.anchor.finditer(folded):
@@ -336,17 +302,43 @@ def _claims(text: str, fallback: str, asserted_only: bool):
     text_scan = scan(text)
     rules = _rules(text_scan.unaccented)
     matches = _matches(text_scan.text, rules)
-    reader = _Reader(text_scan, rules, fallback) if matches else None
+    placed = placements(text_scan)
+    reader = Reader(text_scan, rules, fallback) if matches or placed else None
+    for landmark, place, start, end in placed:
+        if not asserted_only or reader.asserted(start, end):
+            yield Finding("landmark", place.entry.dest, text_scan.text[start:end])
     for group, match in matches:
         kind = rules.owners[group][0]
         start, end = match.span()
+        if kind in ("sea", "sea_object", "coast") and reader.generic(start):
+            continue  # "các tỉnh ven biển" is pinned on no place
         for target in reader.targets(start, end, _MODES[kind]):
             d = _destination_of(target)
-            if d is None or not _violates(match, group, d, rules, text_scan.unaccented):
+            if d is None:
+                continue
+            finding = Finding(kind, d.key, match.group(0))
+            denied = reader.denied(start, end) if asserted_only else reader.negated(start, end)
+            if kind in _DENIED:
+                if denied and _violates(match, group, d, rules, text_scan.unaccented):
+                    yield finding
+                continue
+            if kind in _SYMMETRIC and denied:
+                if _SYMMETRIC[kind](d):
+                    yield finding  # denying what is true: "Phú Quốc không phải là đảo"
+                continue
+            if not _violates(match, group, d, rules, text_scan.unaccented):
+                if kind == "province" and _former(match, group, d, rules) and reader.current(start, end):
+                    yield Finding("province", d.key, match.group(0))  # "Hội An hiện nay vẫn thuộc Quảng Nam"
                 continue
             if asserted_only and not reader.asserted(start, end):
                 continue
-            yield Finding(kind, d.key, match.group(0))
+            yield finding
+
+
+def _former(match: re.Match, group: str, d: Destination, rules: Rules) -> bool:
+    """Return True if the province claimed is one the destination belonged to before 2025, not its province now."""
+    claimed = rules.provinces.get(_name_key(match.group(f"{group}_target")))
+    return claimed is not None and claimed != d.province and claimed in d.former
 
 
 @cache
@@ -357,7 +349,18 @@ def _fallback_key(place: str) -> str:
 
 def contradiction(text: str, place: str = "") -> Finding | None:
     """Return the first asserted claim in text that contradicts the facts, or None; place is the default subject."""
-    return _contradiction(_essential(text), place)
+    found = _contradiction(_essential(text), place)
+    if found:
+        return found
+    # Whether a text is typed with diacritics is decided per sentence too: an unaccented sentence slipped into an
+    # accented answer is read unaccented on its own.
+    unaccented = scan(text).unaccented
+    for part in sentences(text):
+        if is_unaccented(fold(part)) != unaccented:
+            found = _contradiction(part, place)
+            if found:
+                return found
+    return None
 
 
 @lru_cache(maxsize=65536)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from augment.quality.claims import contradiction, premises
+from augment.quality.support import unsupported
 from augment.errors import InputError
 from augment.knowledge.facts import load_facts
 from augment.knowledge.intents import signals
@@ -259,8 +260,18 @@ def _answer_amounts(answer: str) -> frozenset[float]:
     return frozenset().union(*map(amounts, sentences(answer)))
 
 
+def check_support(sample: Sample) -> str:
+    """Drop a generated answer with a sentence its seed (and context) does not back: a new name or fact term."""
+    if sample.generator == "seed":
+        return ""
+    source = f"{sample.seed.answer}\n{sample.context}" if sample.context else sample.seed.answer
+    found = unsupported(sample.assistant, source, sample.seed.place, names=sample.seed.question)
+    return "unsupported-claim" if found else ""
+
+
 CHECKS: tuple[Check, ...] = (
-    check_form, check_language, check_length, check_facts, check_places, check_fidelity, check_grounding,
+    check_form, check_language, check_length, check_facts, check_places, check_support, check_fidelity,
+    check_grounding,
 )
 
 
@@ -299,7 +310,7 @@ def _answer_numbers_kept(sample: Sample) -> str:
 # The parts of CHECKS that read the answer or its context, in the same order.
 ANSWER_CHECKS: tuple[Check, ...] = (
     _answer_form, _answer_language_kept, check_length, _answer_facts,
-    _answer_places_kept, _answer_numbers_kept, check_grounding,
+    _answer_places_kept, check_support, _answer_numbers_kept, check_grounding,
 )
 
 
