@@ -22,7 +22,7 @@ from augment.generators.base import Generator
 from augment.generators.gemini.settings import DEFAULT_MODEL, GeminiSettings, find_api_key
 from augment.generators.offline import OfflineGenerator
 from augment.generators.ground import ground
-from augment.generators.misconceptions import add_misconceptions
+from augment.generators.misconceptions import add_misconceptions, primary_misconceptions
 from augment.dataset.llamafactory import info_path, read_registry, registry_text
 from augment.dataset.lock import output_lock
 from augment.dataset.outputs import batch_state_path, check_not_inputs, check_output_paths, run_paths
@@ -224,9 +224,14 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
     # A Gemini run keeps the collector during the pipeline: its client's event loop makes reference cycles.
     with collector_paused(primary is offline):
         outcome = Pipeline(primary, offline, progress=not args.quiet, workers=workers).run(seeds, args.n, target)
+        made = [] if primary is offline else primary_misconceptions(
+            primary, args.misconceptions, len(outcome.selected), args.seed
+        )
     with collector_paused():
         outcome.selected = ground(outcome.selected, args.grounded_ratio, args.seed, check=check_answer)
-        outcome.selected, refused = add_misconceptions(outcome.selected, args.misconceptions, args.seed, check_misconception)
+        outcome.selected, refused = add_misconceptions(
+            outcome.selected, args.misconceptions, args.seed, check_misconception, made
+        )
         outcome.note_rejected(refused)
         bundle = build_bundle(args.out, outcome.selected, system_prompt(), _bundle_options(args))  # validated, not written
         settings = {"target": target, "seeds": len(seeds), "n": args.n, "random_seed": args.seed, "primary": primary.name}

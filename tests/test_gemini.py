@@ -295,7 +295,7 @@ def test_concurrency_and_rpm_limits(tmp_path, monkeypatch, ten_seeds):
 def test_killed_run_resumes_without_repeating_answered_seeds(tmp_path, monkeypatch, ten_seeds):
     seeds = seed_file(tmp_path / "seeds.csv", ten_seeds)
     cache = tmp_path / ".augment-cache" / "gemini.sqlite"
-    args = ["--seeds", str(seeds), "--out", str(tmp_path / "o" / "f.jsonl"), "--n", str(N), "--quiet", "--concurrency", "2"]
+    args = ["--seeds", str(seeds), "--out", str(tmp_path / "o" / "f.jsonl"), "--n", str(N), "--quiet", "--concurrency", "2", "--misconceptions", "0"]
     with FakeGemini(latency=0.3) as server:
         point_at(monkeypatch, server)
         child = subprocess.Popen([sys.executable, "-m", "augment.run", *args], cwd=tmp_path, env=os.environ.copy())
