@@ -44,6 +44,24 @@ def test_derived_rows_agree_with_the_facts_file():
             assert slots["former"] in destination.former and destination.province not in destination.former
 
 
+# The belief itself, stated plainly, per kind the facts file decides.
+BELIEFS = {
+    "sea": "{place} có biển đẹp.",
+    "snow": "{place} có tuyết rơi vào mùa đông.",
+    "province": "{place} hiện nay vẫn thuộc tỉnh {former}.",
+    "region": "{place} nằm ở {wrong_region}.",
+    "landmark": "{landmark} nằm ở {wrong_place}.",
+}
+
+
+@pytest.mark.parametrize("row", [row for row in ROWS if row.kind in BELIEFS], ids=lambda row: row.key)
+def test_every_belief_the_facts_decide_is_false_by_the_fact_guard(row):
+    # A row whose belief is true is no misconception (Chùa Cầu "ở Đà Nẵng" is true since Hội An joined Đà Nẵng).
+    from augment.quality.claims import contradiction
+
+    assert contradiction(row.fill(BELIEFS[row.kind]), row.place) is not None
+
+
 def test_user_turns_carry_the_premise_in_their_register():
     rng = random.Random(3)
     for row in ROWS:
