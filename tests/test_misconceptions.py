@@ -99,8 +99,10 @@ def test_a_rewrite_that_lost_the_premise_is_refused_whatever_its_register():
     assert check_misconception(replace(kept, user="Đi Đà Lạt chơi mấy ngày thì đẹp ạ?")) == "premise-lost"
     assert check_misconception(replace(kept, user="da lat tam bien o dau dep ad")) == ""  # typed without diacritics
     assert check_misconception(replace(kept, user="Đi Đà Lạt xem biển mây ở đâu ạ?")) == ""  # the word is what counts
-    one_side = landmark.fill("Dạ cho em hỏi {landmark} đi đường nào ạ?")  # the wrong place is gone: no premise left
-    assert check_misconception(replace(misconception_sample(landmark, "polite", random.Random(1)), user=one_side)) == "premise-lost"
+    landmark_sample = misconception_sample(landmark, "polite", random.Random(1))
+    for fair in ("Dạ cho em hỏi {landmark} đi đường nào ạ?", "Mình ở {wrong_place} 2 ngày, muốn ghé {landmark} thì đi sao ạ?"):
+        # Naming both is no premise: staying in one city and visiting the other's landmark is a fair question.
+        assert check_misconception(replace(landmark_sample, user=landmark.fill(fair))) == "premise-lost"
 
 
 def test_an_answer_sentence_the_table_does_not_back_is_refused():
