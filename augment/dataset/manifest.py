@@ -37,7 +37,9 @@ def build_manifest(seeds_path: Path, flags: dict, run: RunReport, seconds: float
         "by_generator": report.get("by_generator", {}),
         "api_calls": report.get("api_calls", 0),
         "cache_hits": report.get("cache_hits", 0),
-        "tokens": report.get("tokens", {}),  # Gemini API usage of the run
+        "tokens": report.get("tokens", {}),  # Gemini API usage of the run, thinking ("thoughts") included
+        "served_models": report.get("served_models", {}),  # replies per model that answered (modelVersion)
+        "cost_usd": report.get("cost_usd", 0.0),  # at the catalogue's prices of the serving model; None: unknown
         "example_tokens": _example_tokens(report.get("example_tokens", {})),
         "duration_seconds": round(seconds, 3),
         "exit_status": exit_status,
