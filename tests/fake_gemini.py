@@ -56,6 +56,7 @@ __all__ = [
     "safety_finish",
     "seed_from_request",
     "settings_fault",
+    "thinking_config",
 ]
 
 API_KEY_HEADER = "x-goog-api-key"
@@ -110,6 +111,8 @@ _MODEL_GET_RE = re.compile(r"^/(v1|v1beta)/models/([^/:]+)$")
 # Ids the fake answers 404 for unless told otherwise (shut down without routing).
 RETIRED = frozenset({"gemini-2.0-flash", "gemini-2.0-flash-lite", "gemini-1.5-flash"})
 # Models whose lowest thinking level is "low" (Pro, and Flash from 3.7 on).
+# Thinking tokens a reply reports per requested level (minimal thinks nothing for a paraphrase).
+THOUGHT_TOKENS = {"low": 64, "medium": 256, "high": 1024}
 _NO_MINIMAL_RE = re.compile(r"^gemini-(3\.[7-9]-flash|[\d.]+-pro.*)$")
 
 
@@ -261,10 +264,9 @@ def _fault_body(fault: Fault, prompt_tokens: int) -> dict:
 
 def settings_fault(model: str, body: dict) -> Optional[Fault]:
     """Return the 400 a real model gives for thinking settings it refuses, or None."""
-    config = body.get("generationConfig") if isinstance(body.get("generationConfig"), dict) else {}
-    thinking = config.get("thinkingConfig") if isinstance(config.get("thinkingConfig"), dict) else {}
-    level = str(thinking.get("thinkingLevel") or "").lower()
-    if "thinkingBudget" in thinking and "thinkingLevel" in thinking:
+    thinking = thinking_config(body)
+    level = _thinking_level(body)
+    if "thinking_budget" in thinking and "thinking_level" in thinking:
         return http_error(400, message="Only one of thinking_budget and thinking_level may be set, not both.")
     if level and model.startswith("gemini-2."):
         return http_error(400, message=f"Thinking level is not supported for model {model}; use thinking_budget.")
@@ -982,14 +984,14 @@ class FakeGemini:
 
     def _send_result(self, handler: _Handler, result: Union[dict, Fault], body: dict, served: str = "") -> None:
         if isinstance(result, dict):
-            handler.send_json(200, _served_by(result, served))
+            handler.send_json(200, _served_by(result, served, body))
         elif result.kind == "drop":
             handler.drop()
         elif result.kind == "http_error":
             extra = {"Retry-After": f"{result.retry_after:g}"} if result.retry_after is not None else None
             handler.send_json(result.code, _error_body(result), extra)
         else:
-            handler.send_json(200, _served_by(_fault_body(result, _estimate_tokens(prompt_text(body))), served))
+            handler.send_json(200, _served_by(_fault_body(result, _estimate_tokens(prompt_text(body))), served, body))
 
     def _handle_batch_create(self, handler: _Handler, version: str, model: str, body: dict) -> None:
         batch = body.get("batch") if isinstance(body.get("batch"), dict) else {}
@@ -1064,7 +1066,7 @@ class FakeGemini:
                 }
                 failed += 1
             else:
-                entry["response"] = _served_by(_as_body(result, request), served)
+                entry["response"] = _served_by(_as_body(result, request), served, request)
             output.append(entry)
         now = _now_rfc3339()
         with self._lock:
@@ -1113,11 +1115,28 @@ class FakeGemini:
         return operation
 
 
-def _served_by(body: dict, served: str) -> dict:
-    """Return the body with modelVersion naming the model that answered (a responder's own choice is kept)."""
+def _served_by(body: dict, served: str, request: Optional[dict] = None) -> dict:
+    """Return the body with modelVersion naming the model that answered (a responder's own choice is kept),
+    and thoughtsTokenCount in its usage when the request asked for a thinking level above minimal."""
     if not served or body.get("modelVersion", MODEL_VERSION) != MODEL_VERSION:
         return body
-    return {**body, "modelVersion": served}
+    body = {**body, "modelVersion": served}
+    thoughts = THOUGHT_TOKENS.get(_thinking_level(request or {}), 0)
+    if thoughts and isinstance(body.get("usageMetadata"), dict):
+        usage = body["usageMetadata"]
+        body["usageMetadata"] = usage | {"thoughtsTokenCount": thoughts, "totalTokenCount": usage.get("totalTokenCount", 0) + thoughts}
+    return body
+
+
+def thinking_config(body: dict) -> dict:
+    """Return generationConfig.thinkingConfig with snake_case keys (the SDK sends snake_case; the API takes both)."""
+    config = body.get("generationConfig") if isinstance(body.get("generationConfig"), dict) else {}
+    thinking = config.get("thinkingConfig") if isinstance(config.get("thinkingConfig"), dict) else {}
+    return {re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), key): value for key, value in thinking.items()}
+
+
+def _thinking_level(body: dict) -> str:
+    return str(thinking_config(body).get("thinking_level") or "").lower()
 
 
 def _as_body(result: Union[dict, Fault], request: dict) -> dict:
