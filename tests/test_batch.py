@@ -83,6 +83,9 @@ def test_submit_exit_5_then_collect_with_no_live_call(tmp_path, fake, seeds_csv,
     assert report["batch"] | {"tokens": {}, "cost_usd": 0} == {"name": job["name"], "state": "SUCCEEDED", "submitted": 10, "collected": 10, "failed_items": 0, "tokens": {}, "cost_usd": 0}
     tokens = report["batch"]["tokens"]  # priced at the catalogue's Batch prices of gemini-3.5-flash-lite: $0.15 / $1.25
     assert report["batch"]["cost_usd"] == pytest.approx((tokens["prompt"] * 0.15 + (tokens["output"] + tokens["thoughts"]) * 1.25) / 1e6)
+    manifest = json.loads(out.with_name(f"{out.stem}.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["cost_usd"] == pytest.approx(report["batch"]["cost_usd"], abs=1e-6) and manifest["cost_usd"] > 0  # no live call
+    assert manifest["served_models"] == {"gemini-3.5-flash-lite": 10}  # batch replies keep who served them too
     assert report["batch"]["tokens"]["total"] > 0
 
     assert run(seeds_csv, out, "--batch") == 0  # everything cached: nothing to submit
