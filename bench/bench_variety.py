@@ -22,8 +22,6 @@ import os
 import random
 import sys
 import tempfile
-from collections import defaultdict
-from itertools import combinations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,9 +29,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # this checkout first, not an i
 
 from fake_gemini import FakeGemini, default_variants, ok_response, prompt_text, seed_from_request, thinking_config  # noqa: E402
 
-from augment.quality.diversity import distinct_n  # noqa: E402
+from augment.quality.diversity import distinct_n, similarity_within_seed  # noqa: E402
 from augment.run import main  # noqa: E402
-from augment.text import jaccard, shingles  # noqa: E402
+from augment.text import shingles  # noqa: E402
 
 SEEDS = ROOT / "seeds" / "fine_tune.csv"
 RUNS = {
@@ -54,20 +52,6 @@ def sampler(body: dict) -> dict:
     return ok_response(text, prompt_tokens=len(prompt_text(body)) // 4)
 
 
-def within_seed(turns: list[tuple[str, str]]) -> tuple[float, float]:
-    """Return the mean (per seed, then over seeds) and highest Jaccard similarity of user turns sharing a seed."""
-    by_seed: dict[str, list[frozenset]] = defaultdict(list)
-    for seed_id, user in turns:
-        by_seed[seed_id].append(shingles(user))
-    means, highest = [], 0.0
-    for grams in by_seed.values():
-        scores = [jaccard(a, b) for a, b in combinations(grams, 2)]
-        if scores:
-            means.append(sum(scores) / len(scores))
-            highest = max(highest, *scores)
-    return sum(means) / len(means), highest
-
-
 def measure(name: str, flags: list[str], work: Path) -> None:
     """Run once against a fresh fake and print the figures of the kept Gemini lines."""
     out = work / name / "fine_tune.jsonl"
@@ -80,7 +64,7 @@ def measure(name: str, flags: list[str], work: Path) -> None:
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     meta = [json.loads(line) for line in out.with_name("fine_tune.meta.jsonl").read_text(encoding="utf-8").splitlines()]
     turns = [(m["seed_id"], _user(r)) for r, m in zip(records, meta) if m["generator"] == "gemini"]
-    mean, highest = within_seed(turns)
+    mean, highest = similarity_within_seed((seed_id, shingles(user)) for seed_id, user in turns)
     print(f"{name:9} exit {code}, {len(bodies)} requests, sent {' | '.join(sorted(sent))}")
     print(f"{'':9} {len(records)} lines, {len(turns)} Gemini: distinct-2 {distinct_n([u for _, u in turns], 2):.4f}, "
           f"within-seed similarity mean {mean:.4f} max {highest:.4f}")

@@ -16,23 +16,11 @@ from augment.generators.gemini import models, sdk
 from augment.run import main
 from conftest import SEEDS, seed_file
 from fake_gemini import FakeGemini, http_error, thinking_config
+from test_gemini import KEY, fake, point_at  # noqa: F401 - fake is a fixture used here too
 
-KEY = "test-key"
 DEFAULT = "gemini-3.5-flash-lite"
 FIELDS = ("family", "status", "released", "shutdown", "routed_to", "thinking", "paraphrase_thinking", "temperature",
           "input_usd", "output_usd", "batch_input_usd", "batch_output_usd", "checked", "source")
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    with FakeGemini() as server:
-        point_at(monkeypatch, server)
-        yield server
-
-
-def point_at(monkeypatch, server: FakeGemini) -> None:
-    monkeypatch.setenv("GEMINI_API_KEY", KEY)
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.base_url)
 
 
 def run(seeds_path, out, *flags: str) -> int:
