@@ -18,7 +18,7 @@ from augment.generators.base import Generation, Generator
 from augment.generators.gemini import sdk
 from augment.generators.gemini.batch_api import GeminiBatches
 from augment.generators.gemini.cache import ResponseCache
-from augment.generators.gemini.models import cost_usd, same_model
+from augment.generators.gemini.models import cost_usd, lookup, same_model
 from augment.generators.gemini.plan import Request, RequestPlanner, decode_reply, decode_served, encode_reply
 from augment.generators.gemini.ratelimit import PrioritySlots, RateLimiter
 from augment.generators.gemini.sdk import AttemptFailed, Rejected
@@ -232,9 +232,9 @@ class _Session:
         reply_tokens: Counter = Counter()
         sdk.add_usage(reply_tokens, response.usage_metadata)
         self.stats["tokens"].update(reply_tokens)
-        cost = cost_usd(served or self.settings.model, reply_tokens["prompt"], reply_tokens["output"] + reply_tokens["thoughts"])
-        if cost is None:
-            cost = cost_usd(self.settings.model, reply_tokens["prompt"], reply_tokens["output"] + reply_tokens["thoughts"])
+        # Google bills a routed request at the serving model's rates; a serving model without prices: the requested one's.
+        priced = served if lookup(served) else self.settings.model
+        cost = cost_usd(priced, reply_tokens["prompt"], reply_tokens["output"] + reply_tokens["thoughts"])
         if cost is None:
             self.stats["unpriced_replies"] += 1
         else:
