@@ -245,3 +245,12 @@ def test_check_model_without_a_key_exits_2_with_one_line(capsys):
     assert main(["--check-model"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--check-model: no GEMINI_API_KEY" in err[0]
+
+
+def test_dry_run_of_an_unknown_model_says_the_cost_is_unknown(tmp_path, monkeypatch, ten_seeds, capsys):
+    monkeypatch.setenv("GEMINI_API_KEY", KEY)
+    seeds = seed_file(tmp_path / "seeds.csv", ten_seeds)
+    assert main(["--seeds", str(seeds), "--out", str(tmp_path / "o" / "f.jsonl"), "--dry-run", "--model", "gemini-9-experimental"]) == 0
+    captured = capsys.readouterr()
+    assert "cost: unknown, gemini-9-experimental is not in the model catalogue" in captured.out
+    assert len(warnings(captured.err, "not in the catalogue")) == 1
