@@ -14,6 +14,7 @@ from augment.errors import BatchPending, InputError, RunError
 from augment.dataset.export import sibling, write_atomically
 from augment.generators.gemini.batch_api import BatchCallFailed, BatchStatus, GeminiBatches
 from augment.generators.gemini.client import GeminiGenerator
+from augment.generators.gemini.models import cost_usd
 from augment.generators.gemini.plan import Request, RequestPlanner, encode_reply
 from augment.records import Seed
 
@@ -138,12 +139,13 @@ def _settle(job: BatchJob, status: BatchStatus, cache: ResponseCache, path: Path
     if status.state in _COLLECT:
         for reply in status.replies:
             if reply.key and not reply.error:
-                cache.put(reply.key, job.model, encode_reply(reply.text, reply.problem))
+                cache.put(reply.key, job.model, encode_reply(reply.text, reply.problem, reply.served))
         failed = sum(1 for reply in status.replies if reply.error or not reply.key)
         path.unlink()
         collected = len(status.replies) - failed
         log.info("batch: %s %s: %d replies cached, %d items failed (sent live instead)", job.name, status.state.lower(), collected, failed)
-        return summary | {"collected": collected, "failed_items": failed, "tokens": status.tokens}
+        spent = cost_usd(job.model, status.tokens.get("prompt", 0), status.tokens.get("output", 0) + status.tokens.get("thoughts", 0), batch=True)
+        return summary | {"collected": collected, "failed_items": failed, "tokens": status.tokens, "cost_usd": spent}
     if status.state in _GIVE_UP:
         path.unlink()
         log.warning("batch: %s ended %s; its seeds go through the live path", job.name, status.state)

@@ -18,7 +18,8 @@ from augment.generators.base import Generation, Generator
 from augment.generators.gemini import sdk
 from augment.generators.gemini.batch_api import GeminiBatches
 from augment.generators.gemini.cache import ResponseCache
-from augment.generators.gemini.plan import Request, RequestPlanner, decode_reply, encode_reply
+from augment.generators.gemini.models import cost_usd, lookup, same_model
+from augment.generators.gemini.plan import Request, RequestPlanner, decode_reply, decode_served, encode_reply
 from augment.generators.gemini.ratelimit import PrioritySlots, RateLimiter
 from augment.generators.gemini.sdk import AttemptFailed, Rejected
 from augment.generators.gemini.settings import GeminiSettings
@@ -47,7 +48,8 @@ class GeminiGenerator(Generator):
 
     def generate(self, seeds: Sequence[Seed], n: int) -> Iterator[Generation]:
         """Yield one Generation per seed as its calls complete (completion order, not file order)."""
-        self.stats = {"api_calls": 0, "cache_hits": 0, "tokens": Counter(), "failed_attempts": Counter()}
+        self.stats = {"api_calls": 0, "cache_hits": 0, "tokens": Counter(), "failed_attempts": Counter(),
+                      "served_models": Counter(), "cost_usd": 0.0, "unpriced_replies": 0}
         try:
             if n < 1:
                 yield from (Generation(seed) for seed in seeds)
@@ -56,6 +58,10 @@ class GeminiGenerator(Generator):
         finally:
             self.stats["tokens"] = dict(self.stats["tokens"])
             self.stats["failed_attempts"] = dict(sorted(self.stats["failed_attempts"].items()))
+            self.stats["served_models"] = dict(self.stats["served_models"].most_common())
+            # A reply from a model without catalogue prices leaves the cost unknown rather than too low.
+            unpriced = self.stats.pop("unpriced_replies")
+            self.stats["cost_usd"] = None if unpriced else round(self.stats["cost_usd"], 6)
 
     def _generate(self, seeds: Sequence[Seed], n: int) -> Iterator[Generation]:
         results: queue.Queue = queue.Queue()
@@ -129,6 +135,7 @@ class _Session:
         self.planner = RequestPlanner(settings)
         self.system = self.planner.system
         self.rejected: Rejected | None = None
+        self._warned_served: set[str] = set()
         self._repeats: Counter = Counter()
         self._jitter = wait_exponential_jitter(initial=settings.backoff, max=settings.max_backoff, jitter=settings.backoff)
 
@@ -185,16 +192,18 @@ class _Session:
         if stored is not None:
             self.stats["cache_hits"] += 1
             text, problem = decode_reply(stored)
+            served = decode_served(stored)
         else:
-            text, problem = await self._call(request.prompt, request.params, first)
+            text, problem, served = await self._call(request.prompt, request.params, first)
             if self.cache is not None:
-                self.cache.put(request.key, self.settings.model, encode_reply(text, problem))
+                self.cache.put(request.key, self.settings.model, encode_reply(text, problem, served))
+        self._note_served(served)
         # Counted only after a reply: a request that got none (429, 5xx, timeout) is resent with the same seed.
         self._repeats[request.identity] += 1
         return text, problem
 
-    async def _call(self, prompt: str, params: dict, first: bool) -> tuple[str, str]:
-        """Send one generateContent request within the concurrency and rate limits; return its text and problem."""
+    async def _call(self, prompt: str, params: dict, first: bool) -> tuple[str, str, str]:
+        """Send one generateContent request within the concurrency and rate limits; return text, problem, served model."""
         # Retries and follow-ups go before first requests: a started seed finishes instead of queueing behind all.
         async with self.slots.slot(priority=1 if first else 0):
             await self.limiter.wait()
@@ -209,16 +218,36 @@ class _Session:
                     )
             except Exception as error:  # noqa: BLE001 - classified below; anything unknown is re-raised
                 self._fail(sdk.classify(error, self.settings.model) or error)
-        self._count_usage(response)
-        return sdk.reply_text(response)
+        served = sdk.served_model(response)
+        self._count_usage(response, served)
+        return (*sdk.reply_text(response), served)
 
     def _fail(self, error: Exception) -> None:
         if isinstance(error, AttemptFailed):
             self.stats["failed_attempts"][error.reason] += 1
         raise error
 
-    def _count_usage(self, response) -> None:
-        sdk.add_usage(self.stats["tokens"], response.usage_metadata)
+    def _count_usage(self, response, served: str) -> None:
+        """Add the reply's tokens, and their cost at the prices of the model that served it."""
+        reply_tokens: Counter = Counter()
+        sdk.add_usage(reply_tokens, response.usage_metadata)
+        self.stats["tokens"].update(reply_tokens)
+        # Google bills a routed request at the serving model's rates; a serving model without prices: the requested one's.
+        priced = served if lookup(served) else self.settings.model
+        cost = cost_usd(priced, reply_tokens["prompt"], reply_tokens["output"] + reply_tokens["thoughts"])
+        if cost is None:
+            self.stats["unpriced_replies"] += 1
+        else:
+            self.stats["cost_usd"] += cost
+
+    def _note_served(self, served: str) -> None:
+        """Count a reply under the model that served it; warn once per model that is not the one requested."""
+        requested = self.settings.model
+        self.stats["served_models"][served or requested] += 1
+        if not same_model(requested, served) and served not in self._warned_served:
+            self._warned_served.add(served)
+            log.warning("Gemini answered with %s, not the requested %s (Google routes retired ids to newer models; "
+                        "settings were chosen for %s): pass --model %s", served, requested, requested, served)
 
     def _note_rejection(self, rejected: Rejected) -> None:
         """Switch the run offline with one warning, or stop it when fallback is off."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from augment.generators.gemini.batch import INLINE_LIMIT_BYTES, BatchJob, inline_size, plan_requests, state_path
 from augment.generators.gemini.cache import ResponseCache
+from augment.generators.gemini.models import checked_date, cost_usd, lookup, thinking_tokens
 from augment.generators.gemini.settings import GeminiSettings
 from augment.generators.gemini.plan import Request, RequestPlanner
 from augment.records import Seed
@@ -25,6 +26,7 @@ class Estimate:
     requests: list[Request]
     input_tokens: int
     output_tokens: int
+    thinking_tokens: int
 
 
 def variant_tokens(seed: Seed) -> int:
@@ -41,6 +43,7 @@ def estimate_run(planner: RequestPlanner, seeds: Sequence[Seed], wanted: int, ca
         requests=requests,
         input_tokens=sum(system + estimate_tokens(request.prompt) for request in requests),
         output_tokens=sum(request.n * variant_tokens(request.seed) for request in requests),
+        thinking_tokens=len(requests) * thinking_tokens(planner.model),
     )
 
 
@@ -61,8 +64,24 @@ def dry_run_lines(settings: GeminiSettings, seeds: Sequence[Seed], wanted: int, 
         f"  tokens, estimated (UTF-8 bytes / 3, errs high): input ~{estimate.input_tokens:,} from the rendered prompts, "
         f"output ~{estimate.output_tokens:,} (variants asked x typical variant size), "
         f"total ~{estimate.input_tokens + estimate.output_tokens:,}",
+        _cost_line(settings.model, estimate, batch),
     ]
     return lines + _batch_lines(estimate, planner.system, out, batch)
+
+
+def _cost_line(model: str, estimate: Estimate, batch: bool) -> str:
+    """Return the estimated cost in USD: input, output and thinking tokens at the catalogue's prices."""
+    info = lookup(model)
+    if info is None:
+        return f"  cost: unknown, {model} is not in the model catalogue (knowledge/data/models.toml)"
+    price_in, price_out = info.prices(batch)
+    spend = cost_usd(model, estimate.input_tokens, estimate.output_tokens + estimate.thinking_tokens, batch)
+    kind = "Batch" if batch else "standard"
+    return (
+        f"  cost, estimated: ~${spend:.4f} USD at {model}'s {kind} prices (catalogue checked {checked_date()}): "
+        f"input ~{estimate.input_tokens:,} x ${price_in:g}/1M + output ~{estimate.output_tokens:,} and thinking "
+        f"~{estimate.thinking_tokens:,} ({info.paraphrase_thinking}) x ${price_out:g}/1M"
+    )
 
 
 def _batch_lines(estimate: Estimate, system: str, out: Path, batch: bool) -> list[str]:

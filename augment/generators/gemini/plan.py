@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from augment.generators.gemini.cache import request_key
+from augment.generators.gemini.models import generation_settings
 from augment.generators.variants import RESPONSE_SCHEMA, VariantPool, paraphrase_prompt, parse_variants, system_instruction
 from augment.records import Seed
 
@@ -28,15 +29,20 @@ class Request:
     identity: str  # the key of the request without its repeat's sampling seed
 
 
-def encode_reply(text: str, problem: str) -> str:
-    """Return the cache record of one reply."""
-    return json.dumps({"text": text, "problem": problem}, ensure_ascii=False)
+def encode_reply(text: str, problem: str, served: str = "") -> str:
+    """Return the cache record of one reply, with the model that served it (the reply's modelVersion)."""
+    return json.dumps({"text": text, "problem": problem, "served": served}, ensure_ascii=False)
 
 
 def decode_reply(stored: str) -> tuple[str, str]:
     """Return the text and problem of a cache record."""
     reply = json.loads(stored)
     return reply["text"], reply["problem"]
+
+
+def decode_served(stored: str) -> str:
+    """Return the model that served a cache record ("" for a record written before it was kept)."""
+    return json.loads(stored).get("served", "")
 
 
 class RequestPlanner:
@@ -52,16 +58,13 @@ class RequestPlanner:
     def params(self, seed: Seed, n: int) -> dict:
         """Return the generation parameters of one request (part of its cache key)."""
         params = {
-            "temperature": self.temperature,
             "seed": self.random_seed,
             "max_output_tokens": 1024 + n * (len(seed.question) + len(seed.answer) + 200),
             "response_mime_type": "application/json",
             "response_schema": RESPONSE_SCHEMA,
         }
-        if "2.5-flash" in self.model:
-            # Paraphrasing needs no reasoning, and 2.5 Flash counts thinking tokens against max_output_tokens.
-            params["thinking_config"] = {"thinking_budget": 0}
-        return params
+        # Paraphrasing needs little reasoning, and thinking tokens count against max_output_tokens and bill as output.
+        return params | generation_settings(self.model, self.temperature)
 
     def request(self, pool: VariantPool, repeats: Counter) -> Request:
         """Return the next request for the variants still missing from pool."""
