@@ -22,7 +22,7 @@ from augment.generators.base import Generator
 from augment.generators.gemini.settings import DEFAULT_MODEL, GeminiSettings, find_api_key
 from augment.generators.offline import OfflineGenerator
 from augment.generators.ground import ground
-from augment.generators.misconceptions import add_misconceptions, primary_misconceptions
+from augment.generators.misconceptions import add_misconceptions, misconception_requests, primary_misconceptions
 from augment.dataset.llamafactory import info_path, read_registry, registry_text
 from augment.dataset.lock import output_lock
 from augment.dataset.outputs import batch_state_path, check_not_inputs, check_output_paths, run_paths
@@ -312,7 +312,8 @@ def _dry_run(args: argparse.Namespace, seeds, target: int) -> int:
         from augment.generators.gemini.estimate import dry_run_lines
 
         _warn_unknown_model(args.model)
-        lines = dry_run_lines(_gemini_settings(args), seeds, variants_wanted(seeds, args.n, target), args.out, args.batch)
+        extra = misconception_requests(args.misconceptions, target, args.seed)
+        lines = dry_run_lines(_gemini_settings(args), seeds, variants_wanted(seeds, args.n, target), args.out, args.batch, extra)
     else:
         lines = offline_lines("no GEMINI_API_KEY or GOOGLE_API_KEY found in the environment or .env", stops=args.no_fallback)
     print("\n".join(lines))  # the answer the user asked for: stdout, shown even with --quiet

@@ -199,12 +199,12 @@ def test_dry_run_prints_usd_at_standard_and_batch_prices(tmp_path, monkeypatch, 
     seeds = seed_file(tmp_path / "seeds.csv", ten_seeds)
     costs = {}
     for flags in ((), ("--batch",)):
-        assert main(["--seeds", str(seeds), "--out", str(tmp_path / "o" / "f.jsonl"), "--dry-run", *flags]) == 0
+        assert main(["--seeds", str(seeds), "--out", str(tmp_path / "o" / "f.jsonl"), "--dry-run", "--misconceptions", "0", *flags]) == 0
         out = capsys.readouterr().out
         costs[flags] = float(re.search(r"cost, estimated: ~\$([\d.]+) USD", out).group(1))
         assert ("Batch prices" if flags else "standard prices") in out and "thinking" in out
     assert costs[()] > 0 and costs[("--batch",)] == pytest.approx(costs[()] / 2, abs=1e-4)
-    assert main(["--seeds", str(seeds), "--out", str(tmp_path / "o" / "f.jsonl"), "--dry-run", "--model", "gemini-3.8-flash"]) == 0
+    assert main(["--seeds", str(seeds), "--out", str(tmp_path / "o" / "f.jsonl"), "--dry-run", "--misconceptions", "0", "--model", "gemini-3.8-flash"]) == 0
     assert "thinking ~3,000 (low)" in capsys.readouterr().out  # 10 requests x 300 estimated thinking tokens
 
 

@@ -44,19 +44,25 @@ def primary_misconceptions(generator: Generator, share: float, lines: int, rando
     The rewrites are only candidates: add_misconceptions keeps one when the correction gates back it, and fills
     what they refuse, or what a failed call never gave, from the offline templates.
     """
+    seeds, per_row = misconception_requests(share, lines, random_seed)
+    if not seeds:
+        return []
+    by_row = {generation.seed.misconception: generation.samples for generation in generator.generate(seeds, per_row)}
+    # Round-robin over the rows, so the first candidates taken spread over destinations and kinds.
+    spread = zip_longest(*(by_row.get(seed.misconception, []) for seed in seeds))
+    return [sample for turn in spread for sample in turn if sample is not None and sample.misconception]
+
+
+def misconception_requests(share: float, lines: int, random_seed: int) -> tuple[list[Seed], int]:
+    """Return the synthetic seeds a run asks the primary generator to rewrite, and how many rewrites of each."""
     wanted = round(share * lines)
     if wanted <= 0:
-        return []
+        return [], 0
     rows = list(misconceptions())
     random.Random(f"misconception-rows-{random_seed}").shuffle(rows)  # nights differ in which rows go first
     rows = rows[: min(len(rows), wanted + 1)]  # a call per row asked: a small share asks few rows
     per_row = -(-wanted // len(rows)) + 1  # one spare per row: the gates refuse some rewrites
-    by_row = {generation.seed.misconception: generation.samples for generation in generator.generate(
-        [misconception_seed(row) for row in rows], per_row
-    )}
-    # Round-robin over the rows, so the first candidates taken spread over destinations and kinds.
-    spread = zip_longest(*(by_row.get(row.key, []) for row in rows))
-    return [sample for turn in spread for sample in turn if sample is not None and sample.misconception]
+    return [misconception_seed(row) for row in rows], per_row
 
 
 def _candidates(count: int, rng: random.Random) -> Iterator[Sample]:

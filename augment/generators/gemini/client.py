@@ -37,6 +37,9 @@ class GeminiGenerator(Generator):
     def __init__(self, api_key: str, settings: GeminiSettings = GeminiSettings()):
         self._api_key = api_key
         self.settings = settings
+        # Counted over every generate() call of the run (the seeds, then the misconception rows).
+        self._running = {"api_calls": 0, "cache_hits": 0, "tokens": Counter(), "failed_attempts": Counter(),
+                         "served_models": Counter(), "cost_usd": 0.0, "unpriced_replies": 0}
         self.stats: dict = {}
 
     def __repr__(self) -> str:  # never show the key
@@ -48,20 +51,13 @@ class GeminiGenerator(Generator):
 
     def generate(self, seeds: Sequence[Seed], n: int) -> Iterator[Generation]:
         """Yield one Generation per seed as its calls complete (completion order, not file order)."""
-        self.stats = {"api_calls": 0, "cache_hits": 0, "tokens": Counter(), "failed_attempts": Counter(),
-                      "served_models": Counter(), "cost_usd": 0.0, "unpriced_replies": 0}
         try:
             if n < 1:
                 yield from (Generation(seed) for seed in seeds)
             else:
                 yield from self._generate(seeds, n)
         finally:
-            self.stats["tokens"] = dict(self.stats["tokens"])
-            self.stats["failed_attempts"] = dict(sorted(self.stats["failed_attempts"].items()))
-            self.stats["served_models"] = dict(self.stats["served_models"].most_common())
-            # A reply from a model without catalogue prices leaves the cost unknown rather than too low.
-            unpriced = self.stats.pop("unpriced_replies")
-            self.stats["cost_usd"] = None if unpriced else round(self.stats["cost_usd"], 6)
+            self.stats = _report_stats(self._running)
 
     def _generate(self, seeds: Sequence[Seed], n: int) -> Iterator[Generation]:
         results: queue.Queue = queue.Queue()
@@ -85,7 +81,7 @@ class GeminiGenerator(Generator):
         session = None
         tasks: list[asyncio.Task] = []
         try:
-            session = _Session(self._api_key, self.settings, self.stats)
+            session = _Session(self._api_key, self.settings, self._running)
             tasks = [asyncio.create_task(_deliver(session, seed, n, put)) for seed in seeds]
             await asyncio.gather(*tasks)
         except Exception as error:  # noqa: BLE001 - handed to the consuming thread, which raises it
@@ -121,6 +117,15 @@ class _LoopThread:
         self.thread.join()
         self.loop.close()
 
+
+def _report_stats(running: dict) -> dict:
+    """Return the running counts as the report shows them: plain dicts, cost rounded."""
+    stats = {**running, "tokens": dict(running["tokens"]), "served_models": dict(running["served_models"].most_common())}
+    stats["failed_attempts"] = dict(sorted(running["failed_attempts"].items()))
+    # A reply from a model without catalogue prices leaves the cost unknown rather than too low.
+    unpriced = stats.pop("unpriced_replies")
+    stats["cost_usd"] = None if unpriced else round(running["cost_usd"], 6)
+    return stats
 
 class _Session:
     """One run's client, limits, cache and counters; lives on the generator's event loop."""
