@@ -8,7 +8,7 @@ import re
 import pytest
 
 from augment.quality.gates import seed_sample
-from augment.generators.ground import ground, ground_with_figures, ground_without_figure, varied_figures
+from augment.generators.ground import ground, ground_with_figures, ground_without_figure
 from augment.records import Sample, Seed
 
 FIGURES = re.compile(r"\d+(?:[.,:]\d+)*")
@@ -16,23 +16,6 @@ FIGURES = re.compile(r"\d+(?:[.,:]\d+)*")
 
 def _figures(text: str) -> set[str]:
     return set(FIGURES.findall(text))
-
-
-@pytest.mark.parametrize(
-    "answer, varied, kept",
-    [
-        ("Dạ, vé khoảng 250.000 đồng/người ạ.", {"250.000"}, set()),
-        ("Dạ, Bà Nà khoảng 900.000 - 950.000 đồng, cách trung tâm 25 km ạ.", {"900.000", "950.000", "25 km"}, set()),
-        ("Dạ, show bắt đầu khoảng 21 giờ tối thứ 7 ạ.", {"21 giờ"}, {"7"}),
-        ("Dạ, nên xuất phát lúc 4 giờ 30 sáng, mở cửa 7:30 ạ.", {"4 giờ 30", "7:30"}, set()),
-        ("Dạ, Đà Lạt cao khoảng 1.500 m, lịch trình 3 ngày 2 đêm ạ.", set(), {"1.500", "3", "2"}),
-    ],
-)
-def test_only_drifting_figures_are_varied(answer, varied, kept):
-    mapping = varied_figures(answer, random.Random(0))
-    assert set(mapping) == varied
-    assert all(new != old for old, new in mapping.items())
-    assert not set(mapping) & kept
 
 
 def test_grounded_answer_numbers_all_come_from_its_context(seeds):
@@ -124,20 +107,6 @@ def test_run_grounds_thirty_percent_from_context_only(tmp_path, seeds):
     assert not any("Thông tin tra cứu" in r["messages"][1]["content"] for r in plain)
     report = json.loads(out.with_name("fine_tune.report.json").read_text(encoding="utf-8"))
     assert report["by_grounding"]["plain"] == len(plain)
-
-
-@pytest.mark.parametrize("answer", ["Dạ, mở cửa 5:00 ạ.", "Dạ, đóng cửa 23:30 ạ.", "Dạ, show 21 giờ tối ạ.", "Dạ, mở 5 giờ sáng ạ."])
-def test_clock_times_always_change(answer):
-    for seed in range(40):
-        mapping = varied_figures(answer, random.Random(seed))
-        assert mapping and all(new != old for old, new in mapping.items()), (seed, mapping)
-
-
-def test_substitution_leaves_the_same_digits_elsewhere_alone():
-    sample = seed_sample(Seed("T5", "suggestion", "Đà Lạt", "Bé 5 tuổi đi đâu?", "Dạ, bé 5 tuổi nên đi chợ, cách 5 km, mở 5 giờ ạ."))
-    grounded = ground_with_figures(sample, random.Random(0))
-    assert "bé 5 tuổi" in grounded.assistant
-    assert "cách 5 km" not in grounded.assistant and "mở 5 giờ" not in grounded.assistant
 
 
 def test_checking_the_answer_alone_grounds_exactly_as_checking_everything(seeds, offline):
