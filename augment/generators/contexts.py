@@ -49,6 +49,9 @@ def _value(figure: Figure, mapping: dict[str, str]) -> str:
 
 def _card(record: FactRecord, entity: str, figures: list[Figure], mapping: dict[str, str], own: bool) -> str:
     data = _data()["context"]
+    notes = "; ".join(note.rstrip(".") for note in record.notes)
+    if not figures and " và " in entity:  # the notes of a record comparing two subjects
+        return data["card_shared_notes"].format(entity=entity, notes=notes)
     fields = [data["card_name"].format(entity=capitalised(entity))]
     if own and record.address:
         fields.append(data["card_address"].format(address=record.address))
@@ -59,7 +62,7 @@ def _card(record: FactRecord, entity: str, figures: list[Figure], mapping: dict[
             label, dated = data["card_price"].format(label=label, as_of=record.as_of), True
         fields.append(f"{label}: {_value(figure, mapping)}")
     if own and record.notes:
-        fields.append(data["card_notes"].format(notes="; ".join(note.rstrip(".") for note in record.notes)))
+        fields.append(data["card_notes"].format(notes=notes))
     return data["card_separator"].join(fields)
 
 

@@ -35,7 +35,9 @@ def vary(figures: Sequence[Figure], rng: random.Random) -> dict[str, str] | None
     if not figures:
         return None
     for _ in range(data["tries"]):
-        draw = {kind: rng.choice(data[f"{kind}_factors"]) for kind in ("price", "distance", "duration")}
+        draw = {kind: rng.choice(data[f"{kind}_factors"]) for kind in ("price", "distance")}
+        # A trip that gets longer takes longer: the travel time moves the same way as the distance.
+        draw["duration"] = rng.choice([f for f in data["duration_factors"] if (f > 1) == (draw["distance"] > 1)])
         draw["clock"] = rng.choice(data["clock_shifts"])
         mapping = _draw(figures, draw)
         if mapping is not None:
@@ -73,7 +75,7 @@ def _scale(text: str, factor: float) -> tuple[str, list[tuple[float, float]]] | 
         old = parse_number(match.group(1))
         new = _rounded(old * factor, unit)
         low, high = _data()["bounds"].get(unit, [0, float("inf")])
-        if not low <= new <= high:
+        if not low <= new <= high or unit == "phút" and new >= 60 and "giờ" in units:  # not "65 phút đến 1,5 giờ"
             return None
         scale = _MINUTES.get(unit, 1)
         pairs.append((old * scale, new * scale))

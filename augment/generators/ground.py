@@ -144,7 +144,8 @@ def _no_figure_answer(record: FactRecord, kind: dict, rng: random.Random, refere
     facts = _facts(record, reference)
     if not facts:
         return rng.choice(data["empty"]).format(noun=noun, entity=record.entity, check=check)
-    found = rng.choice(data["found"]).format(entity=record.entity, fact=rng.choice(facts))
+    pricey = [fact for fact in facts if any(re.search(rf"(?<!\w){w}(?!\w)", fact) for w in data["price_words"])]
+    found = rng.choice(data["found"]).format(entity=record.entity, fact=rng.choice(pricey or facts))
     return rng.choice(data["answers"]).format(found=found, noun=noun, noun_cap=capitalised(noun), check=check)
 
 
