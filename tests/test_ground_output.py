@@ -10,7 +10,7 @@ import pytest
 
 from augment.quality.grounding import check_attribution, check_price_noun
 from augment.records import Sample
-from augment.text import amounts, sentences
+from augment.text import amounts, parse_number, sentences
 from conftest import SEEDS
 
 RANGE = re.compile(r"(?<![\d.,/])(?<!tháng )(\d+(?:[.,]\d+)*)\s*-\s*(\d+(?:[.,]\d+)*)(?![\d/])")
@@ -18,8 +18,6 @@ VOICE = re.compile(r"(?<!\w)(?:mình|bạn|ạ|nha|nhé|nhỉ|cứ nhắn|gợi 
 SCHEDULE = re.compile(r"^\s*-?\s*(\d{1,2})(?: giờ(?: (\d\d))?|:(\d\d))\s*:", re.MULTILINE)
 
 
-def _number(text: str) -> float:
-    return float(text.replace(".", "").replace(",", ".")) if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", text) is None else float(text.replace(".", ""))
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +47,7 @@ def _sample(line, seeds) -> Sample:
 def test_no_reversed_or_degenerate_range(output):
     lines, _, _ = output
     bad = [text for _, _, context, answer in lines for text in (answer, context)
-           for a, b in RANGE.findall(text.casefold()) if _number(a) >= _number(b)]
+           for a, b in RANGE.findall(text.casefold()) if parse_number(a) >= parse_number(b)]
     assert bad == []
 
 

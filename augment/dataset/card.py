@@ -258,8 +258,9 @@ def _grounding_note(report: dict) -> list[str]:
         return []
     return ["", f"Grounded share: {g['share']:.0%} of the lines carry a retrieved context rendered from the seed's fact "
             f"record ({g['grounded']} answer with the context's figures, {g['no_figure']} say the price is missing and "
-            f"how to check it; {g['several_passages']} contexts hold several passages: distractors about other subjects, or one per compared subject). Price "
-            f"lines that state the seed's own figures without a context: {p['lines']} of {p['of']} ({p['share']:.0%})."]
+            f"how to check it; {g['several_passages']} contexts hold several passages: distractors about other "
+            f"subjects, or one per compared subject). Price lines that state the seed's own figures without a context: "
+            f"{p['lines']} of {p['of']} ({p['share']:.0%})."]
 
 
 def _intent_table(card: CardInput) -> str:

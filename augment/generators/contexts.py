@@ -39,7 +39,8 @@ def _blocks(record: FactRecord, mapping: dict[str, str], prices: bool, shape: st
     if not groups or record.entity not in groups and record.notes:
         groups = {record.entity: [], **groups}
     render = {"card": _card, "article": _article, "notice": _notice}[shape]
-    return [render(record, entity, group, mapping, entity == record.entity or n == 0) for n, (entity, group) in enumerate(groups.items())]
+    # The record's own passage (the first) carries its address and notes.
+    return [render(record, entity, group, mapping, n == 0) for n, (entity, group) in enumerate(groups.items())]
 
 
 def _value(figure: Figure, mapping: dict[str, str]) -> str:
@@ -68,9 +69,12 @@ def _card(record: FactRecord, entity: str, figures: list[Figure], mapping: dict[
 
 def _article(record: FactRecord, entity: str, figures: list[Figure], mapping: dict[str, str], own: bool) -> str:
     data = _data()["context"]
-    parts = [data["article_address"].format(Entity=capitalised(entity), address=record.address)] if own and record.address else [f"{capitalised(entity)}."]
-    stated = [data["article_fixed" if f.kind == "fixed" else "article_figure"].format(label=f.label, value=_value(f, mapping))
-              for f in figures]
+    if own and record.address:
+        parts = [data["article_address"].format(Entity=capitalised(entity), address=record.address)]
+    else:
+        parts = [f"{capitalised(entity)}."]
+    templates = {kind: data["article_fixed" if kind == "fixed" else "article_figure"] for kind in {f.kind for f in figures}}
+    stated = [templates[f.kind].format(label=f.label, value=_value(f, mapping)) for f in figures]
     if stated:
         parts.append("; ".join(stated) + ".")
     if own:
