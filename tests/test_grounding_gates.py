@@ -35,6 +35,12 @@ def _sample(answer: str, context: str = "", grounding: str = "", seed: Seed = SE
         ("Dạ, mất khoảng 45 phút đến 1 giờ ạ.", "", False),
         ("Dạ, mùa mưa lũ tháng 10-11, từ ngày 1/7/2025 ạ.", "", False),
         ("Dạ, Tháng 11-12 hoa dã quỳ nở ạ.", "", False),
+        ("Dạ, giá từ 900.000 đến 630.000 đồng ạ.", "", True),
+        ("Dạ, giá khoảng 200-150k một người ạ.", "", True),
+        ("Dạ, giá khoảng 1,2-1,2 triệu ạ.", "", True),
+        ("Dạ, đi mất 2 tiếng - 90 phút ạ.", "", True),
+        ("Dạ, giá khoảng 150-200k, từ 8 đến 10 km ạ.", "", False),
+        ("Dạ, giá khoảng 900k-1,2 triệu ạ.", "", False),
     ],
 )
 def test_range_order(answer, context, bad):
@@ -52,6 +58,10 @@ def test_range_order(answer, context, bad):
         ("Dạ, bạn nên dành khoảng 1 giờ 30 phút để tham quan ạ.", False),
         ("Dạ, cầu phun lửa khoảng 21 giờ, xuất phát 4 giờ 30 sáng ạ.", False),
         ("Dạ, mở cửa 7:30, đóng cửa 23:00 ạ.", False),
+        ("Dạ, đi bộ mất 0 phút là tới ạ.", True),
+        ("Dạ, mở cửa lúc 26h ạ.", True),
+        ("Dạ, đi mất khoảng 1 giờ 75 phút ạ.", True),
+        ("Dạ, quán mở 24h, xuất phát 5h30 ạ.", False),
     ],
 )
 def test_impossible_times(answer, bad):
@@ -65,6 +75,8 @@ def test_impossible_times(answer, bad):
         ("Dạ, lịch nè:\n- 8:00: ăn sáng.\n- 8:00: đi chợ.", True),
         ("Dạ, lịch nè:\n- 14 giờ: ga Đà Lạt.\n- 15 giờ 30: hồ Xuân Hương.\n- 17 giờ: quảng trường.", False),
         ("Dạ, lịch nè:\nNgày 2: đi chợ.\nNgày 1: nghỉ.", False),
+        ("Dạ, lịch nè:\n* 8h30: ăn sáng.\n* 8h: đi chợ.", True),
+        ("Dạ, lịch nè:\n- 7h: ăn sáng.\n- 9h30: đi chợ.\n- 21h - xem cầu.", False),
     ],
 )
 def test_schedule_order(answer, bad):
@@ -80,6 +92,9 @@ def test_schedule_order(answer, bad):
         ("[1] Tên: Thác Datanla | Vé vào cổng: 60.000 đồng | Ghi chú: Máng trượt tính riêng nhé", True),
         ("[1] Tên: Chợ Đầm | Địa chỉ: trung tâm Nha Trang, tỉnh Khánh Hòa | Cách bãi biển: 1-2 km", False),
         ("[1] Tên: Thác Datanla | Vé vào cổng (cập nhật 05/2025): 60.000 đồng/người", False),
+        ("[1] Chúng tôi mở cửa từ 7:30 đến 17:00, vé 60.000 đồng.", True),
+        ("[1] Vé 60.000 đồng nè, đừng ngại hỏi thêm.", True),
+        ("[1] Tên: Dinh Cậu | Địa chỉ: gần chợ đêm Phú Quốc | Trẻ em miễn vé", False),
     ],
 )
 def test_context_voice(context, bad):
@@ -101,6 +116,9 @@ CONTEXT = "[1] Tên: Thác Datanla | Địa chỉ: đèo Prenn, phía nam Đà L
         ("Dạ, theo dữ liệu mình tra được, giá như sau:\n- Vé vào cổng: 60.000 đồng.\n- Bạn nên đi sớm.", CONTEXT, True),
         ("Dạ, theo dữ liệu mình tra được, giá như sau:\n- Vé vào cổng: 60.000 đồng.\nBạn nên đi sớm nha.", CONTEXT, False),
         ("Dạ, vé khoảng 50.000 đồng ạ. Bạn nên đi sớm nha.", "", False),
+        ("Dạ, theo tài liệu thì vé khoảng 50.000 đồng ạ.", "", True),
+        ("Dạ, theo kết quả tra cứu, vé khoảng 60.000 đồng, bạn nên mang áo mưa ạ.", CONTEXT, False),
+        ("Dạ, theo kết quả tra cứu, mùa mưa từ tháng 5 đến tháng 10 ạ.", CONTEXT, True),
     ],
 )
 def test_attribution_only_of_what_the_context_states(answer, context, bad):
@@ -131,3 +149,19 @@ def test_price_noun_fits_the_subject(seeds, seed_id, answer, bad):
 
 def test_every_seed_passes_the_new_gates(seeds):
     assert not [s.id for s in seeds if check_sample(seed_sample(s))]
+
+
+@pytest.mark.parametrize(
+    "question, answer, bad",
+    [
+        ("Phở bò ở quán này giá bao nhiêu?", "Dạ, mình chưa có giá vé phở bò ạ. Bạn hỏi quầy vé nha.", True),
+        ("Phở bò ở quán này giá bao nhiêu?", "Dạ, mình chưa có giá món cập nhật ạ. Bạn xem thực đơn tại quán nha.", False),
+        ("Khách sạn gần biển giá sao ad?", "Dạ, mình chưa có giá vé khách sạn ạ. Bạn hỏi quầy vé nha.", True),
+        ("Thuê xe máy ở Sa Pa bao nhiêu 1 ngày?", "Dạ, mình chưa có giá thuê mới nhất ạ. Bạn hỏi vài tiệm cho thuê nha.", False),
+        ("Tour lặn Cù Lao Chàm giá vé sao?", "Dạ, mình chưa có giá vé tour ạ. Bạn hỏi quầy vé nha.", True),
+    ],
+)
+def test_price_noun_of_a_seed_without_a_record_comes_from_its_question(question, answer, bad):
+    seed = Seed("X9", "price", "Đà Lạt", question, "Dạ, giá khoảng 50.000 đồng ạ.")
+    sample = _sample(answer, "[1] Tên: x", "no-figure", seed=seed, user=question)
+    assert check_price_noun(sample) == ("wrong-price-noun" if bad else "")
