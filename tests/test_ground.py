@@ -137,3 +137,37 @@ def test_checking_the_answer_alone_catches_what_checking_everything_catches(seed
         changed = replace(variant, assistant=change(variant.assistant))
         assert check_sample(changed), changed.assistant
         assert check_answer(changed) == check_sample(changed), changed.assistant
+
+
+def test_substitution_replaces_whole_figures_only(seeds):
+    by_id = {s.id: s for s in seeds}
+    for seed_id, kept in (("S056", "thứ 7"), ("S038", "Hội An")):
+        for n in range(20):
+            grounded = ground_with_figures(seed_sample(by_id[seed_id]), random.Random(n))
+            assert grounded.assistant.count(kept) == by_id[seed_id].answer.count(kept)
+            assert "21 giờ" not in grounded.assistant and "20-25 phút" not in grounded.assistant
+    # "10 phút" (by motorbike) is replaced on its own, never inside another range such as "5-10 phút".
+    from augment.generators.ground import _substitute
+
+    assert _substitute("xe máy 10 phút, xe đạp 5-10 phút", {"10 phút": "12 phút"}) == "xe máy 12 phút, xe đạp 5-10 phút"
+
+
+def test_a_seed_without_a_record_is_not_grounded():
+    seed = Seed("T5", "price", "Đà Lạt", "Giá vé chợ?", "Dạ, vé khoảng 50.000 đồng, cách 5 km ạ.")
+    assert ground_with_figures(seed_sample(seed), random.Random(0)) is None
+    assert ground_without_figure(seed_sample(seed), random.Random(0)) is None
+
+
+def test_lead_in_only_before_a_sentence_the_context_backs(seeds):
+    from augment.quality.grounding import check_attribution
+    from augment.text import sentences
+
+    by_id = {s.id: s for s in seeds}
+    for seed_id in ("S021", "S056", "S085", "S003", "S030"):
+        for n in range(10):
+            grounded = ground_with_figures(seed_sample(by_id[seed_id]), random.Random(n))
+            assert check_attribution(grounded) == ""
+            cited = [s for s in sentences(grounded.assistant) if "tra được" in s or "tra cứu" in s]
+            assert all(not s.lstrip().startswith("-") for s in cited)  # never inside a list item
+            if seed_id == "S021":  # the address sentence has no figure: the lead-in waits for the lake's length
+                assert len(cited) == 1 and "km" in cited[0]
