@@ -70,7 +70,7 @@ def _card(record: FactRecord, entity: str, figures: list[Figure], mapping: dict[
 def _article(record: FactRecord, entity: str, figures: list[Figure], mapping: dict[str, str], own: bool) -> str:
     data = _data()["context"]
     if own and record.address:
-        parts = [data["article_address"].format(Entity=capitalised(entity), address=record.address)]
+        parts = [data["article_address"].format(Entity=capitalised(entity), located=record.located)]
     else:
         parts = [f"{capitalised(entity)}."]
     templates = {kind: data["article_fixed" if kind == "fixed" else "article_figure"] for kind in {f.kind for f in figures}}

@@ -151,7 +151,7 @@ def _no_figure_answer(record: FactRecord, kind: dict, rng: random.Random, refere
 
 def _facts(record: FactRecord, reference: str) -> list[str]:
     """Return what the record's passage states without a figure, as clauses to quote: its address, its notes."""
-    facts = [f"{record.entity} nằm ở {record.address}"] if record.address else []
+    facts = [f"{record.entity} {record.located}"] if record.address else []
     for note in record.notes:
         facts.append(continued(note.rstrip("."), reference))
     return [fact for fact in facts if not _DIGIT_RE.search(fact)]

@@ -31,9 +31,15 @@ class FactRecord:
     entity: str
     kind: str  # venue, dish, stay, tour, rental, trip, service, area, plan, topic
     address: str = ""
+    at: str = "ở"  # the word between "nằm" and the address: "trên đèo Prenn", "bên bờ hồ Xuân Hương"
     as_of: str = ""  # "MM/YYYY", when a listing says its figures were updated
     figures: tuple[Figure, ...] = ()
     notes: tuple[str, ...] = ()
+
+    @property
+    def located(self) -> str:
+        """Return where the entity lies, as a clause: "nằm trên đèo Prenn, ..." ("" without an address)."""
+        return " ".join(part for part in ("nằm", self.at, self.address) if part) if self.address else ""
 
     @property
     def varied(self) -> tuple[Figure, ...]:
@@ -50,8 +56,8 @@ def fact_records() -> dict[str, FactRecord]:
 
 def _record(key: str, raw: dict) -> FactRecord:
     figures = tuple(Figure(**figure) for figure in raw.get("figures", ()))
-    return FactRecord(key, raw["entity"], raw["kind"], raw.get("address", ""), raw.get("as_of", ""), figures,
-                      tuple(raw.get("notes", ())))
+    return FactRecord(key, raw["entity"], raw["kind"], raw.get("address", ""), raw.get("at", "ở"), raw.get("as_of", ""),
+                      figures, tuple(raw.get("notes", ())))
 
 
 def record_for(seed: Seed) -> FactRecord | None:
