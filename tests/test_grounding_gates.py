@@ -95,6 +95,9 @@ def test_schedule_order(answer, bad):
         ("[1] Chúng tôi mở cửa từ 7:30 đến 17:00, vé 60.000 đồng.", True),
         ("[1] Vé 60.000 đồng nè, đừng ngại hỏi thêm.", True),
         ("[1] Tên: Dinh Cậu | Địa chỉ: gần chợ đêm Phú Quốc | Trẻ em miễn vé", False),
+        ("[1] Em gợi ý anh chị đi buổi sáng: vé 60.000 đồng.", True),
+        ("Dạ, vé vào cổng 60.000 đồng.", True),
+        ("[1] Mùa mai anh đào: tháng 1-2; trẻ em dưới 1 m miễn vé", False),
     ],
 )
 def test_context_voice(context, bad):

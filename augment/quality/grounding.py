@@ -97,9 +97,15 @@ def _has_voice(text: str) -> bool:
     if any(phrase in text.casefold() for phrase in voice["phrases"]):
         return True
     words = _WORD_RE.findall(text)
+    return any(_is_voice(before, word, after, voice) for before, word, after in zip(["", *words], words, [*words[1:], ""]))
+
+
+def _is_voice(before: str, word: str, after: str, voice: dict) -> bool:
+    folded = word.casefold()
+    if folded not in voice["words"] or before.casefold() in voice["not_after"].get(folded, ()):
+        return False
     # A capitalised word next to another is a name's ("Nha Trang", "Dinh Cậu"), not the particle "nha".
-    return any(word.casefold() in voice["words"] and not (word[:1].isupper() and (before[:1].isupper() or after[:1].isupper()))
-               for before, word, after in zip(["", *words], words, [*words[1:], ""]))
+    return not (word[:1].isupper() and (before[:1].isupper() or after[:1].isupper()))
 
 
 def check_attribution(sample: Sample) -> str:
