@@ -15,6 +15,7 @@ from importlib import resources
 from augment.quality.dedup import is_near_duplicate
 from augment.knowledge.facts import load_facts
 from augment.generators.base import Generation, Generator
+from augment.generators.turns import fits, fitting_wrappers, with_pronoun
 from augment.records import Sample, Seed
 from augment.text import loose_key, nfc, shingles, shingles_around, strip_diacritics, stretched
 
@@ -35,6 +36,7 @@ class Candidate:
     register: str
     core: int  # which rewrite of the question core it wraps
     wrapper: str
+    pronoun: str = ""  # the wrapper's first-person pronoun, spelled for the register; the core takes it too
 
 
 @cache
@@ -124,7 +126,7 @@ class OfflineGenerator(Generator):
         rng = random.Random(f"{self.random_seed}:{seed.id}")
         masked, slots = mask(nfc(seed.question))
         cores = _core_variations(question_core(masked), rng)
-        styled: dict[tuple[int, str], _StyledCore] = {}  # each core in each register's spelling, made once
+        styled: dict[tuple[int, str, str], _StyledCore] = {}  # each core in each register's spelling, made once
         # A variant that only rewords the greeting of an earlier one (or repeats it) teaches nothing new: those are
         # skipped here, as the pipeline's dedup would refuse them, before an answer is written for them.
         yielded = [shingles(seed.question)]
@@ -132,9 +134,10 @@ class OfflineGenerator(Generator):
         # and only for candidates that are no near-duplicate (most of a long question's are, and are told apart
         # from the core's n-grams and the wrapper's alone).
         for candidate in _interleave(_plan(cores, rng), rng):
-            key = (candidate.core, candidate.register)
+            key = (candidate.core, candidate.register, candidate.pronoun)
             if key not in styled:
-                styled[key] = _styled_core(_style_core(cores[candidate.core][0], candidate.register), tuple(slots))
+                core_text = with_pronoun(cores[candidate.core][0], candidate.pronoun)
+                styled[key] = _styled_core(_style_core(core_text, candidate.register), tuple(slots))
             core = styled[key]
             user = None
             grams = _joined_grams(candidate.wrapper, core)
@@ -146,6 +149,8 @@ class OfflineGenerator(Generator):
             yielded.append(grams)
             if user is None:
                 user = _user_turn(candidate, core.text, slots)
+            if not fits(user):  # a rewrite that turned the core's type (a wh-word after a yes/no swap)
+                continue
             assistant = rewrite_answer(seed.answer, candidate.register, rng)
             method = "+".join(["register", *cores[candidate.core][1]])
             yield Sample(seed, user, assistant, self.name, method, candidate.register), grams
@@ -199,8 +204,13 @@ def _user_turn(candidate: Candidate, core: str, slots: list[str]) -> str:
 def _plan(cores: list[tuple[str, list[str]]], rng: random.Random) -> dict[str, list[Candidate]]:
     """Return each register's candidates in the order to try them: shuffled, then spread over the cores."""
     by_register: dict[str, list[Candidate]] = {}
-    for offset, (register, wrappers) in enumerate(_templates()["registers"].items()):
-        found = [Candidate(register, index, wrapper) for index in range(len(cores)) for wrapper in wrappers]
+    spellings = _templates()["pronoun_spelling"]
+    for offset, (register, table) in enumerate(_templates()["registers"].items()):
+        wrappers = fitting_wrappers(table, cores[0][0])
+        found = [
+            Candidate(register, index, wrapper, spellings.get(register, {}).get(family, family))
+            for index in range(len(cores)) for wrapper, family in wrappers
+        ]
         rng.shuffle(found)
         by_register[register] = _spread_cores(found, len(cores), offset)
     return by_register
@@ -247,9 +257,12 @@ def _lexicon() -> tuple[re.Pattern, dict[str, list[str]]]:
 
 
 def _swap_synonyms(core: str, rng: random.Random) -> str:
-    """Replace each lexicon phrase in the core with a random other member of its group."""
+    """Replace each lexicon phrase in the core with a random other member of its group, never doubling a word."""
     pattern, alternatives = _lexicon()
-    return pattern.sub(lambda m: rng.choice(alternatives[m.group(0).casefold()]), core)
+    swapped = pattern.sub(lambda m: rng.choice(alternatives[m.group(0).casefold()]), core)
+    # "cách ⟦1⟧ bao xa" -> "cách ⟦1⟧ cách bao xa": a member may repeat a word the core already has next to it.
+    before, after = Counter(core.casefold().split()), Counter(swapped.casefold().split())
+    return core if any(count > max(1, before[word]) for word, count in after.items()) else swapped
 
 
 @cache
@@ -265,6 +278,8 @@ def _inversions() -> list[tuple[re.Pattern, str]]:
 def _invert(core: str) -> list[str]:
     """Return every word-order inversion of the core that a rule allows."""
     results = []
+    if "," in core or "?" in core:  # a rule moves words across the whole core, and so across its clauses
+        return results
     for pattern, template in _inversions():
         match = pattern.match(core)
         if match:
