@@ -15,6 +15,7 @@ from importlib import resources
 from augment.quality.dedup import is_near_duplicate
 from augment.knowledge.facts import load_facts
 from augment.generators.base import Generation, Generator
+from augment.generators.bodies import assemble, pick_opener, split_frame, vary_body
 from augment.generators.turns import fits, fitting_wrappers, with_pronoun
 from augment.records import Sample, Seed
 from augment.text import loose_key, nfc, shingles, shingles_around, strip_diacritics, stretched
@@ -23,8 +24,6 @@ _SLOT = "⟦{}⟧"
 _SLOT_RE = re.compile(r"⟦(\d+)⟧")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*(?:\s?(?:k|km|m|đ|h))?\b")
 _NUMBERING_RE = re.compile(r"^\s*\d+\s*[.)]\s+")  # "1. Đà Lạt ..." -> "Đà Lạt ..."
-_OPENER_RE = re.compile(r"^Dạ(?:\s+vâng)?\s*,?\s*(?:chào bạn(?:\s+(?:ạ|nha|nhé))?\s*[!.]\s*)?")
-_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
 _SPACE_BEFORE_MARK_RE = re.compile(r"\s+([?,:!])")
 _WORD_RE = re.compile(r"\w")
 
@@ -151,7 +150,7 @@ class OfflineGenerator(Generator):
                 user = _user_turn(candidate, core.text, slots)
             if not fits(user):  # a rewrite that turned the core's type (a wh-word after a yes/no swap)
                 continue
-            assistant = rewrite_answer(seed.answer, candidate.register, rng)
+            assistant = rewrite_answer(seed.answer, candidate.register, rng, seed.intent)
             method = "+".join(["register", *cores[candidate.core][1]])
             yield Sample(seed, user, assistant, self.name, method, candidate.register), grams
 
@@ -336,26 +335,12 @@ def answer_openers() -> tuple[str, ...]:
     return tuple(sorted(openers, key=len, reverse=True))
 
 
-def rewrite_answer(answer: str, register: str, rng: random.Random) -> str:
-    """Swap the seed answer's opener and closing offer for ones suited to the user's register."""
+def rewrite_answer(answer: str, register: str, rng: random.Random, intent: str = "") -> str:
+    """Vary the seed answer's body (bodies.py) and frame it with one opener suited to the user's register and
+    exactly one closing offer; the opener repeats no phrase of the body."""
     data = _templates()
-    opener = rng.choice(data["openers"].get(register) or [""])
-    closer = rng.choice(data["closers"]["options"])
-    text = answer.strip()
-    if opener:
-        body = _OPENER_RE.sub("", text, count=1)
-        text = f"{opener} {body[:1].upper()}{body[1:]}"
-    if closer:
-        text = _replace_closer(text, closer)
-    return text
-
-
-def _replace_closer(text: str, closer: str) -> str:
-    head, sep, last_line = text.rpartition("\n")
-    sentences = _SENTENCE_END_RE.split(last_line)
-    if len(sentences) > 1 and re.search(_templates()["closers"]["pattern"], sentences[-1], re.IGNORECASE):
-        sentences[-1] = closer
-        return head + sep + " ".join(sentences)
-    if re.search(_templates()["closers"]["pattern"], last_line, re.IGNORECASE) and head:
-        return head + sep + closer
-    return f"{text}\n{closer}" if "\n" in text else f"{text} {closer}"
+    lines, seed_closer, alone = split_frame(answer)
+    lines = vary_body(lines, intent, rng, len(answer))
+    closer = rng.choice(data["closers"]["options"]) or seed_closer
+    opener = pick_opener(data["openers"].get(register) or [""], "\n".join([*lines, closer]), rng)
+    return assemble(opener, lines, closer, alone)

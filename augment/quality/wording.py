@@ -24,7 +24,7 @@ _NAME_SLOT = "\u2063"  # a name's span, replaced by an invisible separator so it
 
 
 @cache
-def _names_re() -> re.Pattern:
+def names_re() -> re.Pattern:
     """Match every locked name (places, landmarks, dishes) as whole words, case-insensitively."""
     names = sorted(load_facts().locked_names(), key=len, reverse=True)
     return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")(?!\w)", re.IGNORECASE)
@@ -144,7 +144,7 @@ def _is_pronoun(words: list[str], i: int, blocked: dict[str, frozenset[str]]) ->
 def mid_capitals(user: str, allowed: str = "") -> list[str]:
     """Return the capitalised words inside a sentence that are not part of a name (the locked gazetteer, or a
     word capitalised in allowed, such as the seed question)."""
-    masked = _names_re().sub(_NAME_SLOT, user)
+    masked = names_re().sub(_NAME_SLOT, user)
     keep = set(_TOKEN_RE.findall(allowed))
     found = []
     for match in _TOKEN_RE.finditer(masked):
@@ -162,7 +162,7 @@ def register_unmarked(user: str, register: str) -> bool:
     if register == "nodiacritics":
         return not unaccented
     if register == "terse":
-        unnamed = key(_names_re().sub(" ", user))[0]
+        unnamed = key(names_re().sub(" ", user))[0]
         return bool(patterns["terse_absent"].search(unnamed) or pronoun_families(user)) or user != user.lower()
     if register == "deferential":
         return not (patterns["register:deferential"].search(text) and patterns["register:deferential_people"].search(text))
