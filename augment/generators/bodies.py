@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import re
 import tomllib
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from augment.quality.wording import is_ack, is_closer, names_re, opener_phrase
@@ -25,6 +25,7 @@ _LEAD_RE = re.compile(r"^Dạ(?:\s+vâng)?\s*[,!.]?\s*")
 _TIP_SHARE = 0.35  # how often a tip that may be left out is left out
 _SWAP_SHARE = 0.5  # how often an equivalent phrase is swapped
 _CONNECTOR_SHARE = 0.3
+COPY_LIMIT = 0.8  # a body that keeps this share of the seed's sentences word for word is a copy
 
 
 @cache
@@ -43,7 +44,8 @@ def _ordered_re() -> re.Pattern:
     return re.compile(_data()["ordered_items"], re.IGNORECASE)
 
 
-def split_frame(answer: str) -> tuple[list[str], str, bool]:
+@lru_cache(maxsize=4096)
+def split_frame(answer: str) -> tuple[tuple[str, ...], str, bool]:
     """Return the answer's body lines without its opener and closing offers, its last closer ("" if none), and
     whether that closer stood on a line of its own."""
     lines = answer.strip().split("\n")
@@ -64,11 +66,12 @@ def split_frame(answer: str) -> tuple[list[str], str, bool]:
             lines[-1] = rest
             continue
         lines.pop()
-    return [line for line in lines if line.strip()], closer, alone
+    return tuple(line for line in lines if line.strip()), closer, alone
 
 
-def vary_body(lines: list[str], intent: str, rng: random.Random, seed_length: int) -> list[str]:
+def vary_body(lines: tuple[str, ...] | list[str], intent: str, rng: random.Random, seed_length: int) -> list[str]:
     """Return the body lines with list items reordered, phrases swapped, a connector added and tips dropped."""
+    lines = list(lines)
     if intent != "itinerary":
         lines = _shuffle_items(lines, rng)
     lines = [_swap_phrases(line, rng) for line in lines]
@@ -92,20 +95,34 @@ def _shuffle_items(lines: list[str], rng: random.Random) -> list[str]:
 
 
 def _swap_phrases(line: str, rng: random.Random) -> str:
-    """Swap each curated phrase of each sentence of the line for an equivalent one, each with a fair chance."""
-    def swap(match: re.Match, options: tuple[str, ...]) -> str:
-        word = match.group(1)
+    """Swap each curated phrase of the line for an equivalent one, each with a fair chance."""
+    out, last = [], 0
+    for start, end, word, options in _phrase_sites(line):
         if rng.random() >= _SWAP_SHARE:
-            return match.group(0)
-        others = [option for option in options if option != word]
-        return match.group(0).replace(word, rng.choice(others), 1) if others else match.group(0)
+            continue
+        out += [line[last:start], rng.choice([option for option in options if option != word])]
+        last = end
+    return "".join(out) + line[last:] if out else line
 
+
+@lru_cache(maxsize=1 << 14)  # a seed's lines recur in every variant: their phrases are found once
+def _phrase_sites(line: str) -> tuple[tuple[int, int, str, tuple[str, ...]], ...]:
+    """Return where the line holds a curated phrase: start, end, the phrase and its group, in text order."""
     marker = _ITEM_RE.match(line)
-    head, text = (line[:marker.end()], line[marker.end():]) if marker else ("", line)
-    parts = _SENTENCE_END_RE.split(text)
-    for pattern, options in _phrases():
-        parts = [pattern.sub(lambda m, o=options: swap(m, o), part) for part in parts]
-    return head + " ".join(parts)
+    offset = marker.end() if marker else 0
+    sites = []
+    starts = [offset] + [offset + m.end() for m in _SENTENCE_END_RE.finditer(line[offset:])]
+    ends = [start for start in starts[1:]] + [len(line)]
+    taken: set[int] = set()
+    for begin, stop in zip(starts, ends):
+        sentence = line[begin:stop]
+        for pattern, options in _phrases():
+            for match in pattern.finditer(sentence):
+                at = begin + match.start(1)
+                if at not in taken and len(options) > 1:
+                    taken.add(at)
+                    sites.append((at, begin + match.end(1), match.group(1), options))
+    return tuple(sorted(sites))
 
 
 def _is_tip(sentence: str) -> bool:
@@ -134,10 +151,10 @@ def _add_connector(lines: list[str], rng: random.Random) -> list[str]:
     blockers = tuple(data["connector_blockers"])
     sites = []
     for index, line in enumerate(lines):
-        if index == 0 or _ITEM_RE.match(line):
+        if _ITEM_RE.match(line):
             continue
         parts = _SENTENCE_END_RE.split(line)
-        sites += [(index, at) for at, part in enumerate(parts) if at and not part.startswith(blockers)]
+        sites += [(index, at) for at, part in enumerate(parts) if at > 1 and not part.startswith(blockers)]
     if not sites or rng.random() >= _CONNECTOR_SHARE:
         return lines
     index, at = rng.choice(sites)
@@ -145,6 +162,17 @@ def _add_connector(lines: list[str], rng: random.Random) -> list[str]:
     part = parts[at]
     parts[at] = f"{rng.choice(data['connectors'])}, {lower_first(part)}"
     return [*lines[:index], " ".join(parts), *lines[index + 1:]]
+
+
+@lru_cache(maxsize=4096)
+def _sentence_set(lines: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(part for line in lines for part in _SENTENCE_END_RE.split(_ITEM_RE.sub("", line)))
+
+
+def copied_share(seed_lines: tuple[str, ...], lines: list[str]) -> float:
+    """Return the share of the seed body's sentences that the varied body keeps word for word."""
+    seed = _sentence_set(tuple(seed_lines))
+    return len(seed & _sentence_set(tuple(lines))) / len(seed) if seed else 0.0
 
 
 def pick_opener(openers: list[str], body: str, rng: random.Random) -> str:

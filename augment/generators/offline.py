@@ -15,7 +15,7 @@ from importlib import resources
 from augment.quality.dedup import is_near_duplicate
 from augment.knowledge.facts import load_facts
 from augment.generators.base import Generation, Generator
-from augment.generators.bodies import assemble, pick_opener, split_frame, vary_body
+from augment.generators.bodies import COPY_LIMIT, assemble, copied_share, pick_opener, split_frame, vary_body
 from augment.generators.turns import fits, fitting_wrappers, with_pronoun
 from augment.records import Sample, Seed
 from augment.text import loose_key, nfc, shingles, shingles_around, strip_diacritics, stretched
@@ -26,6 +26,7 @@ _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*(?:\s?(?:k|km|m|đ|h))?\b")
 _NUMBERING_RE = re.compile(r"^\s*\d+\s*[.)]\s+")  # "1. Đà Lạt ..." -> "Đà Lạt ..."
 _SPACE_BEFORE_MARK_RE = re.compile(r"\s+([?,:!])")
 _WORD_RE = re.compile(r"\w")
+_BODY_DRAWS = 6  # draws of an answer body that look for one the seed has not had yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,7 @@ class OfflineGenerator(Generator):
         # A variant that only rewords the greeting of an earlier one (or repeats it) teaches nothing new: those are
         # skipped here, as the pipeline's dedup would refuse them, before an answer is written for them.
         yielded = [shingles(seed.question)]
+        bodies: set[tuple[str, ...]] = set()  # the answer bodies given so far: the next looks for a new one
         # The plan is cheap and the pipeline draws only a seed's first few dozen candidates: text is made on demand,
         # and only for candidates that are no near-duplicate (most of a long question's are, and are told apart
         # from the core's n-grams and the wrapper's alone).
@@ -150,7 +152,7 @@ class OfflineGenerator(Generator):
                 user = _user_turn(candidate, core.text, slots)
             if not fits(user):  # a rewrite that turned the core's type (a wh-word after a yes/no swap)
                 continue
-            assistant = rewrite_answer(seed.answer, candidate.register, rng, seed.intent)
+            assistant = rewrite_answer(seed.answer, candidate.register, rng, seed.intent, bodies)
             method = "+".join(["register", *cores[candidate.core][1]])
             yield Sample(seed, user, assistant, self.name, method, candidate.register), grams
 
@@ -335,12 +337,21 @@ def answer_openers() -> tuple[str, ...]:
     return tuple(sorted(openers, key=len, reverse=True))
 
 
-def rewrite_answer(answer: str, register: str, rng: random.Random, intent: str = "") -> str:
+def rewrite_answer(answer: str, register: str, rng: random.Random, intent: str = "", seen: set | None = None) -> str:
     """Vary the seed answer's body (bodies.py) and frame it with one opener suited to the user's register and
-    exactly one closing offer; the opener repeats no phrase of the body."""
+    exactly one closing offer; the opener repeats no phrase of the body.
+
+    seen holds the bodies the seed's earlier variants got: a few more draws look for a body not among them that
+    copies less than most of the seed's sentences, so a seed's lines differ in more than their greeting.
+    """
     data = _templates()
     lines, seed_closer, alone = split_frame(answer)
-    lines = vary_body(lines, intent, rng, len(answer))
+    for _ in range(_BODY_DRAWS):
+        varied = vary_body(lines, intent, rng, len(answer))
+        if seen is None or (tuple(varied) not in seen and copied_share(lines, varied) < COPY_LIMIT):
+            break
+    if seen is not None:
+        seen.add(tuple(varied))
     closer = rng.choice(data["closers"]["options"]) or seed_closer
-    opener = pick_opener(data["openers"].get(register) or [""], "\n".join([*lines, closer]), rng)
-    return assemble(opener, lines, closer, alone)
+    opener = pick_opener(data["openers"].get(register) or [""], "\n".join([*varied, closer]), rng)
+    return assemble(opener, varied, closer, alone)

@@ -144,6 +144,8 @@ def _is_pronoun(words: list[str], i: int, blocked: dict[str, frozenset[str]]) ->
 def mid_capitals(user: str, allowed: str = "") -> list[str]:
     """Return the capitalised words inside a sentence that are not part of a name (the locked gazetteer, or a
     word capitalised in allowed, such as the seed question)."""
+    if not any(char.isupper() for char in user[1:]):
+        return []  # no capital past the first letter: nothing to look up
     masked = names_re().sub(_NAME_SLOT, user)
     keep = set(_TOKEN_RE.findall(allowed))
     found = []
@@ -214,13 +216,23 @@ def stacked_opener(answer: str) -> bool:
 
 def opener_phrase(opener: str, body: str) -> str:
     """Return a two-word phrase of the opener the body repeats ("như sau"), ignoring particles and pronouns, or ""."""
-    common = frozenset(data()["answer"]["common"])
-    words = key(opener)[0].split()
+    pairs = _opener_pairs(opener)
+    lowered = body.lower()
+    if not any(pair[0] in lowered and pair[1] in lowered for pair in pairs):  # most bodies: no need to key them
+        return ""
     text = f" {key(body)[0]} "
-    for pair in zip(words, words[1:]):
-        if not set(pair) <= common and f" {' '.join(pair)} " in text:
+    for pair in pairs:
+        if f" {' '.join(pair)} " in text:
             return " ".join(pair)
     return ""
+
+
+@cache
+def _opener_pairs(opener: str) -> tuple[tuple[str, str], ...]:
+    """Return the opener's two-word phrases that hold a word beyond particles and pronouns."""
+    common = frozenset(data()["answer"]["common"])
+    words = key(opener)[0].split()
+    return tuple(pair for pair in zip(words, words[1:]) if not set(pair) <= common)
 
 
 def split_opener(answer: str, openers) -> tuple[str, str]:
