@@ -22,7 +22,8 @@ _FIGURE_RE = re.compile(r"\d[\d.,]*")
 def lines(default_output):
     """Return (meta, user turn, answer, seed question, seed answer) for every line of the default run."""
     records = [json.loads(line) for line in default_output.read_text("utf-8").splitlines()]
-    metas = [json.loads(line) for line in default_output.with_name("fine_tune.meta.jsonl").read_text("utf-8").splitlines()]
+    meta_file = default_output.with_name("fine_tune.meta.jsonl")
+    metas = [json.loads(line) for line in meta_file.read_text("utf-8").splitlines()]
     seeds = {seed.id: seed for seed in load_seeds(SEEDS)}
     seeds.update({seed.id: seed for seed in map(misconception_seed, misconceptions())})
     out = []

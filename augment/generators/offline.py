@@ -16,7 +16,7 @@ from augment.quality.dedup import is_near_duplicate
 from augment.knowledge.facts import load_facts
 from augment.generators.base import Generation, Generator
 from augment.generators.bodies import COPY_LIMIT, assemble, copied_share, pick_opener, split_frame, vary_body
-from augment.generators.turns import fits, fitting_wrappers, with_pronoun
+from augment.generators.turns import fits, fitting_wrappers, untag_wh, with_pronoun
 from augment.records import Sample, Seed
 from augment.text import loose_key, nfc, shingles, shingles_around, strip_diacritics, stretched
 
@@ -205,11 +205,12 @@ def _user_turn(candidate: Candidate, core: str, slots: list[str]) -> str:
 def _plan(cores: list[tuple[str, list[str]]], rng: random.Random) -> dict[str, list[Candidate]]:
     """Return each register's candidates in the order to try them: shuffled, then spread over the cores."""
     by_register: dict[str, list[Candidate]] = {}
-    spellings = _templates()["pronoun_spelling"]
+    spellings, defaults = _templates()["pronoun_spelling"], _templates()["pronoun_default"]
     for offset, (register, table) in enumerate(_templates()["registers"].items()):
         wrappers = fitting_wrappers(table, cores[0][0])
+        own = spellings.get(register, {})
         found = [
-            Candidate(register, index, wrapper, spellings.get(register, {}).get(family, family))
+            Candidate(register, index, wrapper, own.get(family, family or defaults.get(register, "")))
             for index in range(len(cores)) for wrapper, family in wrappers
         ]
         rng.shuffle(found)
@@ -233,6 +234,7 @@ def _spread_cores(candidates: list[Candidate], count: int, offset: int) -> list[
 
 def _core_variations(core: str, rng: random.Random) -> list[tuple[str, list[str]]]:
     """Return the core plus its synonym and inversion rewrites, each with the tags that made it."""
+    core = untag_wh(core)
     variations = [(core, [])]
     for _ in range(3):
         swapped = _swap_synonyms(core, rng)
@@ -261,7 +263,7 @@ def _swap_synonyms(core: str, rng: random.Random) -> str:
     """Replace each lexicon phrase in the core with a random other member of its group, never doubling a word."""
     pattern, alternatives = _lexicon()
     swapped = pattern.sub(lambda m: rng.choice(alternatives[m.group(0).casefold()]), core)
-    # "cách ⟦1⟧ bao xa" -> "cách ⟦1⟧ cách bao xa": a member may repeat a word the core already has next to it.
+    # "cách ⟦1⟧ bao xa" -> "cách ⟦1⟧ cách bao xa": a member may repeat a word the core already has.
     before, after = Counter(core.casefold().split()), Counter(swapped.casefold().split())
     return core if any(count > max(1, before[word]) for word, count in after.items()) else swapped
 

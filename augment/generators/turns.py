@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
-from augment.quality.wording import key, pronoun_families, pronoun_spans, requests, tag_on_wh
+from augment.quality.wording import key, patterns, pronoun_families, pronoun_spans, requests, tag_on_wh
 
 TYPES = ("wh", "yesno", "request", "keyword")
 _CLAUSE_SPLIT_RE = re.compile(r"[,.;:!?]+")
@@ -14,16 +14,24 @@ _SLOT_RE = re.compile(r"⟦\d+⟧")
 
 def sentence_type(core: str) -> str:
     """Return the core's type: wh, yesno (ends with a yes/no particle), request (asks for something) or keyword."""
-    from augment.quality.wording import _patterns  # the same words the wording checks read
-
     last = [clause for clause in _CLAUSE_SPLIT_RE.split(_SLOT_RE.sub(" X ", core)) if clause.strip()][-1:]
     text, unaccented = key(last[0] if last else core)
-    patterns = _patterns(unaccented)
-    if patterns["tag_end"].search(text):
+    words = patterns(unaccented)
+    if words["tag_end"].search(text):
         return "yesno"
-    if patterns["wh"].search(text) or re.search(r"(?<!\w)(?:hay|hoặc|hay là)(?!\w)", text):
+    if words["wh"].search(text) or re.search(r"(?<!\w)(?:hay|hoặc|hay là)(?!\w)", text):
         return "wh"
     return "request" if requests(core) else "keyword"
+
+
+def untag_wh(core: str) -> str:
+    """Return the core without a yes/no tag closing a wh-question ("ăn vặt j ngon k" -> "ăn vặt j ngon")."""
+    text, unaccented = key(core)
+    if not tag_on_wh(core):
+        return core
+    tag = patterns(unaccented)["tag_end"].search(text)
+    words = len(tag.group(0).split()) if tag else 0
+    return " ".join(core.split()[:-words]) if words else core
 
 
 @cache

@@ -62,7 +62,8 @@ def key(text: str) -> tuple[str, bool]:
 
 
 @cache
-def _patterns(unaccented: bool) -> dict[str, re.Pattern]:
+def patterns(unaccented: bool) -> dict[str, re.Pattern]:
+    """Return the compiled word patterns (wh, yes/no, tags, requests, closers, register markers) for one spelling."""
     d = data()
     tag = rf"(?:{_alternatives(d['yesno_tags'], unaccented)})(?: (?:{_alternatives(d['tag_tails'], unaccented)}))*"
     registers = {name: _words_re(words, unaccented) for name, words in d["registers"].items()}
@@ -84,9 +85,11 @@ def tag_on_wh(user: str) -> bool:
     """
     for clause in _CLAUSE_SPLIT_RE.split(user):
         text, unaccented = key(clause)
-        patterns = _patterns(unaccented)
-        tag = patterns["tag_end"].search(text)
-        if tag and patterns["wh"].search(text, 0, tag.start()) and not patterns["yesno_before"].search(text, 0, tag.start()):
+        words = patterns(unaccented)
+        tag = words["tag_end"].search(text)
+        if not tag:
+            continue
+        if words["wh"].search(text, 0, tag.start()) and not words["yesno_before"].search(text, 0, tag.start()):
             return True
     return False
 
@@ -94,7 +97,7 @@ def tag_on_wh(user: str) -> bool:
 def requests(user: str) -> int:
     """Return how many request heads ("cho mình hỏi", "cho mình xin", "tư vấn giúp") the turn holds."""
     text, unaccented = key(user)
-    return len(_patterns(unaccented)["request"].findall(text))
+    return len(patterns(unaccented)["request"].findall(text))
 
 
 @cache
@@ -160,15 +163,15 @@ def mid_capitals(user: str, allowed: str = "") -> list[str]:
 def register_unmarked(user: str, register: str) -> bool:
     """Return True if the turn lacks its register's markers (teen-code with no teen-code, accents in nodiacritics)."""
     text, unaccented = key(user)
-    patterns = _patterns(unaccented)
+    words = patterns(unaccented)
     if register == "nodiacritics":
         return not unaccented
     if register == "terse":
         unnamed = key(names_re().sub(" ", user))[0]
-        return bool(patterns["terse_absent"].search(unnamed) or pronoun_families(user)) or user != user.lower()
+        return bool(words["terse_absent"].search(unnamed) or pronoun_families(user)) or user != user.lower()
     if register == "deferential":
-        return not (patterns["register:deferential"].search(text) and patterns["register:deferential_people"].search(text))
-    pattern = patterns.get(f"register:{register}")
+        return not (words["register:deferential"].search(text) and words["register:deferential_people"].search(text))
+    pattern = words.get(f"register:{register}")
     return pattern is not None and not pattern.search(text)
 
 
@@ -190,7 +193,7 @@ def user_defect(user: str, register: str, allowed: str = "") -> str:
 def is_closer(sentence: str) -> bool:
     """Return True if the sentence is a closing offer or wish ("cứ nhắn mình nha", "chúc bạn đi vui")."""
     text, unaccented = key(sentence)
-    return _patterns(unaccented)["closer"].search(text) is not None
+    return patterns(unaccented)["closer"].search(text) is not None
 
 
 def closers(answer: str) -> int:
