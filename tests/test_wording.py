@@ -83,6 +83,8 @@ def test_answer_framing_defects():
     assert wording.closers("Dạ, vé 50.000 đồng ạ. Chúc bạn đi vui! Cần gì cứ nhắn mình nha!") == 2
     assert wording.stacked_opener("Dạ, có ngay ạ! Được ạ! Mình gợi ý lịch trình nha:")
     assert not wording.stacked_opener("Dạ, có ạ! Đà Lạt có nhiều hồ đẹp.")
+    lead_twice = "Dạ, mình xin tư vấn như sau ạ: Mình gợi ý lịch trình 2 ngày nha:\nNgày 1: đi hồ."
+    assert wording.answer_defect(lead_twice, wording.known_openers()) == "stacked-opener"
 
 
 @pytest.mark.parametrize("core, kind", [
@@ -106,7 +108,7 @@ ITINERARY = (
 )
 LIST = (
     "Dạ, giá tham khảo như sau:\n- Vé vào cổng: khoảng 50.000 đồng.\n- Máng trượt: khoảng 100.000 đồng.\n"
-    "- Cáp treo: khoảng 80.000 đồng.\nBạn nên đi sớm nha. Chúc bạn có chuyến đi vui ạ!"
+    "- Cáp treo: khoảng 80.000 đồng.\n- Lưu ý: giá đổi theo mùa.\nBạn nên đi sớm nha. Chúc bạn có chuyến đi vui ạ!"
 )
 
 
@@ -118,6 +120,7 @@ def test_itinerary_days_keep_their_order_and_lists_are_reordered():
     lists = [vary_body(split_frame(LIST)[0], "price", random.Random(i), len(LIST)) for i in range(30)]
     orders = {tuple(line[:4] for line in lines if line.startswith("-")) for lines in lists}
     assert len(orders) > 1
+    assert all(order[-1] == "- Lư" for order in orders)  # the caveat stays last
 
 
 def test_rewritten_answers_keep_every_figure_and_end_with_one_closer():

@@ -87,11 +87,25 @@ def _shuffle_items(lines: list[str], rng: random.Random) -> list[str]:
             run.append(line)
             continue
         if len(run) > 1 and not any(_ordered_re().match(item) for item in run):
-            rng.shuffle(run)
+            run = _shuffled_around_pins(run, rng)
         out.extend(run)
         run = []
         out.append(line)
     return out[:-1]
+
+
+def _shuffled_around_pins(items: list[str], rng: random.Random) -> list[str]:
+    """Return the items shuffled, those pinned (a caveat: "- Lưu ý: ...") left in their places."""
+    pinned = _pinned_re()
+    free = [item for item in items if not pinned.match(item)]
+    rng.shuffle(free)
+    queue = iter(free)
+    return [item if pinned.match(item) else next(queue) for item in items]
+
+
+@cache
+def _pinned_re() -> re.Pattern:
+    return re.compile(_data()["pinned_items"], re.IGNORECASE)
 
 
 def _swap_phrases(line: str, rng: random.Random) -> str:
@@ -179,8 +193,9 @@ def pick_opener(openers: list[str], body: str, rng: random.Random) -> str:
     """Return a random opener that repeats no phrase of the body ("" if each would)."""
     order = list(openers)
     rng.shuffle(order)
+    lead = body.split("\n", 1)[0].rstrip().endswith(":")  # the body opens with its own lead-in
     for opener in order:
-        if not opener or not opener_phrase(opener, body):
+        if not opener or not (opener_phrase(opener, body) or lead and opener.endswith(":")):
             return opener
     return ""
 
@@ -202,8 +217,8 @@ def assemble(opener: str, lines: list[str], closer: str, alone: bool) -> str:
 
 def lower_first(text: str) -> str:
     """Return text with its first letter lower-cased, unless it starts with a name ("Đà Lạt ...")."""
-    named = names_re().match(text)
-    return text if named and named.group(0)[:1].isupper() else text[:1].lower() + text[1:]
+    named = names_re().match(text.lower())
+    return text if named and text[:1].isupper() else text[:1].lower() + text[1:]
 
 
 def body_sentences(answer: str) -> tuple[str, ...]:

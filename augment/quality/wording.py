@@ -13,7 +13,7 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from augment.knowledge.facts import load_facts
-from augment.knowledge.places import VIETNAMESE_LETTER_RE
+from augment.knowledge.places import VIETNAMESE_LETTER_RE, trie_pattern
 from augment.records import Sample
 from augment.text import sentences, strip_diacritics
 
@@ -25,9 +25,9 @@ _NAME_SLOT = "\u2063"  # a name's span, replaced by an invisible separator so it
 
 @cache
 def names_re() -> re.Pattern:
-    """Match every locked name (places, landmarks, dishes) as whole words, case-insensitively."""
-    names = sorted(load_facts().locked_names(), key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")(?!\w)", re.IGNORECASE)
+    """Match every locked name (places, landmarks, dishes) as whole words, on lower-cased text (a trie: fast)."""
+    names = {" ".join(name.lower().split()) for name in load_facts().locked_names()}
+    return re.compile(r"(?<!\w)(?:" + trie_pattern(names) + r")(?!\w)")
 
 
 @cache
@@ -144,12 +144,21 @@ def _is_pronoun(words: list[str], i: int, blocked: dict[str, frozenset[str]]) ->
     return not guarded or bool(before & blocked["guard_before"] or after & blocked["guard_after"])
 
 
+def _without_names(text: str, fill: str) -> str:
+    """Return text with each locked name replaced by fill (names matched on the lower-cased text)."""
+    pieces, last = [], 0
+    for match in names_re().finditer(text.lower()):  # Vietnamese lower-casing keeps every position
+        pieces += [text[last:match.start()], fill]
+        last = match.end()
+    return "".join(pieces) + text[last:]
+
+
 def mid_capitals(user: str, allowed: str = "") -> list[str]:
     """Return the capitalised words inside a sentence that are not part of a name (the locked gazetteer, or a
     word capitalised in allowed, such as the seed question)."""
     if not any(char.isupper() for char in user[1:]):
         return []  # no capital past the first letter: nothing to look up
-    masked = names_re().sub(_NAME_SLOT, user)
+    masked = _without_names(user, _NAME_SLOT)
     keep = set(_TOKEN_RE.findall(allowed))
     found = []
     for match in _TOKEN_RE.finditer(masked):
@@ -167,7 +176,7 @@ def register_unmarked(user: str, register: str) -> bool:
     if register == "nodiacritics":
         return not unaccented
     if register == "terse":
-        unnamed = key(names_re().sub(" ", user))[0]
+        unnamed = key(_without_names(user, " "))[0]
         return bool(words["terse_absent"].search(unnamed) or pronoun_families(user)) or user != user.lower()
     if register == "deferential":
         return not (words["register:deferential"].search(text) and words["register:deferential_people"].search(text))
@@ -253,6 +262,8 @@ def answer_defect(answer: str, openers=()) -> str:
     if stacked_opener(answer):
         return "stacked-opener"
     opener, body = split_opener(answer, openers)
+    if opener.endswith(":") and body.split("\n", 1)[0].rstrip().endswith(":"):
+        return "stacked-opener"  # "Dạ, mình xin tư vấn như sau ạ: Mình gợi ý lịch trình ... nha:"
     if opener and opener_phrase(opener, body):
         return "doubled-opener-phrase"
     return ""
