@@ -112,7 +112,7 @@ def _swap_phrases(line: str, rng: random.Random) -> str:
     """Swap each curated phrase of the line for an equivalent one, each with a fair chance."""
     out, last = [], 0
     for start, end, word, options in _phrase_sites(line):
-        if rng.random() >= _SWAP_SHARE:
+        if start < last or rng.random() >= _SWAP_SHARE:  # a phrase inside one already swapped stays
             continue
         out += [line[last:start], rng.choice([option for option in options if option != word])]
         last = end
@@ -126,7 +126,7 @@ def _phrase_sites(line: str) -> tuple[tuple[int, int, str, tuple[str, ...]], ...
     offset = marker.end() if marker else 0
     sites = []
     starts = [offset] + [offset + m.end() for m in _SENTENCE_END_RE.finditer(line[offset:])]
-    ends = [start for start in starts[1:]] + [len(line)]
+    ends = [*starts[1:], len(line)]
     taken: set[int] = set()
     for begin, stop in zip(starts, ends):
         sentence = line[begin:stop]
