@@ -59,6 +59,9 @@ def test_mid_sentence_capitals_only_for_names():
     assert wording.mid_capitals("Cho mình hỏi Vé Thung lũng Tình Yêu bao nhiêu?") == ["Vé"]
     assert wording.mid_capitals("Cho mình hỏi vé Thung lũng Tình Yêu bao nhiêu? Tối nay đi") == []
     assert wording.mid_capitals("Ăn gì ở Sa Pa cho đúng chất Tây Bắc?", allowed="Tây Bắc") == []
+    # A name whose own spelling starts with a common noun ("hồ Tuyền Lâm") keeps it small inside a sentence.
+    assert wording.mid_capitals("Cho mình hỏi Hồ Tuyền Lâm đi đường nào?", allowed="Hồ Tuyền Lâm đi đường nào") == ["Hồ"]
+    assert wording.mid_capitals("Hồ Tuyền Lâm đi đường nào?") == []
 
 
 @pytest.mark.parametrize("user, register, bad", [

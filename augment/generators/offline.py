@@ -13,6 +13,7 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from augment.quality.dedup import is_near_duplicate
+from augment.quality.wording import canonical_names
 from augment.knowledge.facts import load_facts
 from augment.generators.base import Generation, Generator
 from augment.generators.bodies import COPY_LIMIT, assemble, copied_share, pick_opener, split_frame, vary_body
@@ -72,6 +73,12 @@ def starts_with_locked(text: str) -> bool:
     return _locked_re().match(text) is not None
 
 
+def _own_spelling(name: str) -> str:
+    """Return a locked name in its own spelling when only a sentence's capital changed it ("Hồ" -> "hồ")."""
+    own = canonical_names().get(" ".join(name.lower().split()), "")
+    return own if own and own.lower() == name.lower() and own[:1].islower() else name
+
+
 def unmask(text: str, slots: list[str]) -> str:
     """Put the locked names and numbers back."""
     return _SLOT_RE.sub(lambda m: slots[int(m.group(1))], text)
@@ -125,6 +132,7 @@ class OfflineGenerator(Generator):
         """Yield what iter_variants yields, each sample with its user turn's n-grams (as shingles() gives them)."""
         rng = random.Random(f"{self.random_seed}:{seed.id}")
         masked, slots = mask(nfc(seed.question))
+        slots = [_own_spelling(slot) for slot in slots]  # "Hồ Tuyền Lâm" opened the question: "hồ" mid-sentence
         cores = _core_variations(question_core(masked), rng)
         styled: dict[tuple[int, str, str], _StyledCore] = {}  # each core in each register's spelling, made once
         # A variant that only rewords the greeting of an earlier one (or repeats it) teaches nothing new: those are

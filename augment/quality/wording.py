@@ -26,8 +26,14 @@ _NAME_SLOT = "\u2063"  # a name's span, replaced by an invisible separator so it
 @cache
 def names_re() -> re.Pattern:
     """Match every locked name (places, landmarks, dishes) as whole words, on lower-cased text (a trie: fast)."""
-    names = {" ".join(name.lower().split()) for name in load_facts().locked_names()}
-    return re.compile(r"(?<!\w)(?:" + trie_pattern(names) + r")(?!\w)")
+    return re.compile(r"(?<!\w)(?:" + trie_pattern(canonical_names()) + r")(?!\w)")
+
+
+@cache
+def canonical_names() -> dict[str, str]:
+    """Map each locked name, lower-cased, to its own spelling ("hồ tuyền lâm" -> "hồ Tuyền Lâm")."""
+    names = sorted(load_facts().locked_names(), key=lambda name: (name[:1].isupper(), name))
+    return {" ".join(name.lower().split()): name for name in reversed(names)}
 
 
 @cache
@@ -153,6 +159,17 @@ def _without_names(text: str, fill: str) -> str:
     return "".join(pieces) + text[last:]
 
 
+def _capitalised_name_starts(text: str) -> list[tuple[str, int]]:
+    """Return the names written with a capital their own spelling lacks ("Hồ Tuyền Lâm"), with where they start."""
+    canonical = canonical_names()
+    found = []
+    for match in names_re().finditer(text.lower()):
+        own = canonical.get(" ".join(match.group(0).split()), "")
+        if own[:1].islower() and text[match.start()].isupper():
+            found.append((text[match.start():match.end()].split()[0], match.start()))
+    return found
+
+
 def mid_capitals(user: str, allowed: str = "") -> list[str]:
     """Return the capitalised words inside a sentence that are not part of a name (the locked gazetteer, or a
     word capitalised in allowed, such as the seed question)."""
@@ -160,7 +177,7 @@ def mid_capitals(user: str, allowed: str = "") -> list[str]:
         return []  # no capital past the first letter: nothing to look up
     masked = _without_names(user, _NAME_SLOT)
     keep = set(_TOKEN_RE.findall(allowed))
-    found = []
+    found = [word for word, at in _capitalised_name_starts(user) if not _SENTENCE_START_RE.search(user, 0, at)]
     for match in _TOKEN_RE.finditer(masked):
         word = match.group(0)
         if not word[0].isupper() or word in keep or _SENTENCE_START_RE.search(masked, 0, match.start()):
