@@ -110,32 +110,35 @@ def _pinned_re() -> re.Pattern:
 
 def _swap_phrases(line: str, rng: random.Random) -> str:
     """Swap each curated phrase of the line for an equivalent one, each with a fair chance."""
-    out, last = [], 0
-    for start, end, word, options in _phrase_sites(line):
-        if start < last or rng.random() >= _SWAP_SHARE:  # a phrase inside one already swapped stays
+    # One phrase a sentence at most: a sentence then has a few versions, which the gates read once each.
+    out, last, done = [], 0, set()
+    for start, end, word, options, sentence in _phrase_sites(line):
+        if start < last or sentence in done or rng.random() >= _SWAP_SHARE:
             continue
         out += [line[last:start], rng.choice([option for option in options if option != word])]
         last = end
+        done.add(sentence)
     return "".join(out) + line[last:] if out else line
 
 
 @lru_cache(maxsize=1 << 14)  # a seed's lines recur in every variant: their phrases are found once
-def _phrase_sites(line: str) -> tuple[tuple[int, int, str, tuple[str, ...]], ...]:
-    """Return where the line holds a curated phrase: start, end, the phrase and its group, in text order."""
+def _phrase_sites(line: str) -> tuple[tuple[int, int, str, tuple[str, ...], int], ...]:
+    """Return where the line holds a curated phrase: start, end, the phrase, its group and which sentence of the
+    line holds it, in text order."""
     marker = _ITEM_RE.match(line)
     offset = marker.end() if marker else 0
     sites = []
     starts = [offset] + [offset + m.end() for m in _SENTENCE_END_RE.finditer(line[offset:])]
     ends = [*starts[1:], len(line)]
     taken: set[int] = set()
-    for begin, stop in zip(starts, ends):
+    for number, (begin, stop) in enumerate(zip(starts, ends)):
         sentence = line[begin:stop]
         for pattern, options in _phrases():
             for match in pattern.finditer(sentence):
                 at = begin + match.start(1)
                 if at not in taken and len(options) > 1:
                     taken.add(at)
-                    sites.append((at, begin + match.end(1), match.group(1), options))
+                    sites.append((at, begin + match.end(1), match.group(1), options, number))
     return tuple(sorted(sites))
 
 
