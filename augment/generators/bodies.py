@@ -69,6 +69,12 @@ def split_frame(answer: str) -> tuple[tuple[str, ...], str, bool]:
     return tuple(line for line in lines if line.strip()), closer, alone
 
 
+@lru_cache(maxsize=1 << 15)  # a seed's lines recur in every variant
+def _parts(line: str) -> tuple[str, ...]:
+    """Return the line's sentences."""
+    return tuple(_SENTENCE_END_RE.split(line))
+
+
 def vary_body(lines: tuple[str, ...] | list[str], intent: str, rng: random.Random, seed_length: int) -> list[str]:
     """Return the body lines with list items reordered, phrases swapped, a connector added and tips dropped."""
     lines = list(lines)
@@ -151,7 +157,7 @@ def _drop_tips(lines: list[str], rng: random.Random, seed_length: int) -> list[s
     out = []
     length = sum(map(len, lines))
     for index, line in enumerate(lines):
-        parts = _SENTENCE_END_RE.split(line)
+        parts = _parts(line)
         tip = parts[-1]
         # Only a paragraph's last sentence, never the first line's, so no later sentence leans on it.
         if index and len(parts) > 1 and not _ITEM_RE.match(line) and _is_tip(tip) and rng.random() < _TIP_SHARE:
@@ -170,12 +176,12 @@ def _add_connector(lines: list[str], rng: random.Random) -> list[str]:
     for index, line in enumerate(lines):
         if _ITEM_RE.match(line):
             continue
-        parts = _SENTENCE_END_RE.split(line)
+        parts = _parts(line)
         sites += [(index, at) for at, part in enumerate(parts) if at > 1 and not part.startswith(blockers)]
     if not sites or rng.random() >= _CONNECTOR_SHARE:
         return lines
     index, at = rng.choice(sites)
-    parts = _SENTENCE_END_RE.split(lines[index])
+    parts = list(_parts(lines[index]))
     part = parts[at]
     parts[at] = f"{rng.choice(data['connectors'])}, {lower_first(part)}"
     return [*lines[:index], " ".join(parts), *lines[index + 1:]]
@@ -183,7 +189,7 @@ def _add_connector(lines: list[str], rng: random.Random) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _sentence_set(lines: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(part for line in lines for part in _SENTENCE_END_RE.split(_ITEM_RE.sub("", line)))
+    return frozenset(part for line in lines for part in _parts(_ITEM_RE.sub("", line)))
 
 
 def copied_share(seed_lines: tuple[str, ...], lines: list[str]) -> float:
