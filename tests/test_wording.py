@@ -84,6 +84,8 @@ def test_answer_framing_defects():
     assert wording.opener_phrase("Dạ, mình xin tư vấn như sau ạ:", body) == "như sau"
     assert wording.opener_phrase("Dạ, chào bạn ạ!", body) == ""
     assert wording.closers("Dạ, vé 50.000 đồng ạ. Chúc bạn đi vui! Cần gì cứ nhắn mình nha!") == 2
+    assert wording.closers("Dạ, vé 50.000 đồng ạ. Cần gì cứ nhắn mình nha!\nChúc bạn đi vui!") == 2
+    assert wording.closers("Dạ, chúc bạn đi vui, vé 50.000 đồng ạ.\n- Vé: 50.000 đồng.\nCứ nhắn mình nha!") == 1
     assert wording.stacked_opener("Dạ, có ngay ạ! Được ạ! Mình gợi ý lịch trình nha:")
     assert not wording.stacked_opener("Dạ, có ạ! Đà Lạt có nhiều hồ đẹp.")
     lead_twice = "Dạ, mình xin tư vấn như sau ạ: Mình gợi ý lịch trình 2 ngày nha:\nNgày 1: đi hồ."

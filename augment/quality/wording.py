@@ -2,7 +2,8 @@
 
 User turn: no yes/no tag on a wh-question, one request, one first-person pronoun set, capitals only for names,
 the register's markers present. Answer: one closing offer, no stacked openers, an opener that repeats no phrase
-of the body. Words come from knowledge/data/wording.toml and are matched on lower-cased unaccented text.
+of the body. Words come from knowledge/data/wording.toml, written with diacritics, and are matched on the
+lower-cased words of a text, unaccented when the text is typed without diacritics (so "tối" is never "tôi").
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def names_re() -> re.Pattern:
 @cache
 def canonical_names() -> dict[str, str]:
     """Map each locked name, lower-cased, to its own spelling ("hồ tuyền lâm" -> "hồ Tuyền Lâm")."""
+    # Where a name is listed both ways, the small first letter wins: it is the name's own, the capital a sentence's.
     names = sorted(load_facts().locked_names(), key=lambda name: (name[:1].isupper(), name))
     return {" ".join(name.lower().split()): name for name in reversed(names)}
 
@@ -223,8 +225,13 @@ def is_closer(sentence: str) -> bool:
 
 
 def closers(answer: str) -> int:
-    """Return how many closing offers the answer's last paragraph holds."""
-    return sum(map(is_closer, sentences(answer.rsplit("\n", 1)[-1]) or [""]))
+    """Return how many closing offers end the answer in a row (its last two lines read)."""
+    count = 0
+    for sentence in reversed(sentences("\n".join(answer.rsplit("\n", 2)[-2:]))):
+        if not is_closer(sentence):
+            break
+        count += 1
+    return count
 
 
 @cache
@@ -239,7 +246,7 @@ def is_ack(sentence: str) -> bool:
 
 def stacked_opener(answer: str) -> bool:
     """Return True if the answer opens with two acknowledgements in a row ("Dạ, có ngay ạ! Được ạ!")."""
-    first = sentences(answer)[:2]
+    first = sentences(answer.split("\n", 1)[0])[:2]
     return len(first) == 2 and all(map(is_ack, first))
 
 
