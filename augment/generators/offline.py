@@ -316,7 +316,11 @@ def _style_core(core: str, register: str) -> str:
         pattern, table = _teencode()
         return pattern.sub(lambda m: table[m.group(0).casefold()], core)
     if register == "terse":
-        return " ".join(_terse_drop().sub(" ", core).split()).strip(" ,")
+        kept = _templates()["terse"]["keep"]
+        for phrase in kept:  # joined, so that no word of it is dropped on its own
+            core = core.replace(phrase, phrase.replace(" ", "_"))
+        core = " ".join(_terse_drop().sub(" ", core).split()).strip(" ,")
+        return core.replace("_", " ")
     return core
 
 
