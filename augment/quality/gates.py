@@ -14,6 +14,7 @@ from functools import lru_cache
 from augment.quality.claims import contradiction, premises
 from augment.quality.grounding import CHECKS as GROUNDING_CHECKS
 from augment.quality.support import unsupported
+from augment.quality.wording import check_answer_wording, check_wording
 from augment.errors import InputError
 from augment.knowledge.facts import load_facts
 from augment.knowledge.intents import signals
@@ -275,7 +276,7 @@ def check_support(sample: Sample) -> str:
 
 CHECKS: tuple[Check, ...] = (
     check_form, check_language, check_length, check_facts, check_places, check_support, check_fidelity,
-    check_grounding, *GROUNDING_CHECKS,
+    check_grounding, *GROUNDING_CHECKS, check_wording,
 )
 
 
@@ -315,6 +316,7 @@ def _answer_numbers_kept(sample: Sample) -> str:
 ANSWER_CHECKS: tuple[Check, ...] = (
     _answer_form, _answer_language_kept, check_length, _answer_facts,
     _answer_places_kept, check_support, _answer_numbers_kept, check_grounding, *GROUNDING_CHECKS,
+    check_answer_wording,
 )
 
 
