@@ -59,7 +59,8 @@ def test_every_answer_has_one_closer_one_opener_and_no_doubled_phrase(lines):
     answers = [answer for meta, _, answer, _, _ in lines if meta["generator"] != "seed"]
     assert sum(wording.closers(answer) > 1 for answer in answers) == 0
     assert sum(wording.stacked_opener(answer) for answer in answers) == 0
-    assert [a for a in answers if wording.answer_defect(a, wording.known_openers()) == "stacked-opener"] == []
+    framing = {wording.answer_defect(a, wording.known_openers()) for a in answers}
+    assert framing - {""} == set()  # no stacked opener, no eager "có ngay!" before a denial
     openers = wording.known_openers()
     doubled = [a for a in answers if wording.opener_phrase(*wording.split_opener(a, openers))]
     assert doubled == []

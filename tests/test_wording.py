@@ -92,6 +92,18 @@ def test_answer_framing_defects():
     assert wording.answer_defect(lead_twice, wording.known_openers()) == "stacked-opener"
 
 
+@pytest.mark.parametrize("answer, defect", [
+    ("Dạ, có ngay ạ! Đà Lạt không có biển ạ, vì nằm sâu trong đất liền.", "eager-opener-on-denial"),
+    ("Dạ, có ngay bạn ơi! Dạo quanh hồ Tuyền Lâm thì không mất vé vào cửa đâu ạ.", "eager-opener-on-denial"),
+    ("Dạ, có ngay ạ! Hiện chưa có chuyến bay thẳng từ Đà Lạt đi Phú Quốc ạ.", "eager-opener-on-denial"),
+    ("Dạ, chào bạn ạ! Đà Lạt không có biển ạ.", ""),  # a greeting is no yes
+    ("Dạ, có ngay ạ! Vé vào cổng khoảng 50.000 đồng, không gồm máng trượt.", ""),  # the denial is a later clause
+    ("Dạ, có ngay ạ! Đà Lạt có nhiều hồ đẹp, bạn ghé hồ Tuyền Lâm nha.", ""),
+])
+def test_an_eager_yes_never_opens_a_denial(answer, defect):
+    assert wording.answer_defect(answer, wording.known_openers()) == defect
+
+
 @pytest.mark.parametrize("core, kind", [
     ("vé ⟦0⟧ bao nhiêu", "wh"),
     ("tháng ⟦0⟧ nên đi ⟦1⟧ hay ⟦2⟧", "wh"),

@@ -15,7 +15,7 @@ import tomllib
 from functools import cache, lru_cache
 from importlib import resources
 
-from augment.quality.wording import is_ack, is_closer, names_re, opener_phrase
+from augment.quality.wording import eager_on_denial, is_ack, is_closer, names_re, opener_phrase
 from augment.text import sentences
 
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
@@ -204,7 +204,7 @@ def pick_opener(openers: list[str], body: str, rng: random.Random) -> str:
     rng.shuffle(order)
     lead = body.split("\n", 1)[0].rstrip().endswith(":")  # the body opens with its own lead-in
     for opener in order:
-        if not opener or not (opener_phrase(opener, body) or lead and opener.endswith(":")):
+        if not opener or not (opener_phrase(opener, body) or lead and opener.endswith(":") or eager_on_denial(opener, body)):
             return opener
     return ""
 

@@ -250,6 +250,23 @@ def stacked_opener(answer: str) -> bool:
     return len(first) == 2 and all(map(is_ack, first))
 
 
+def eager_on_denial(opener: str, body: str) -> bool:
+    """Return True if an eager acknowledgement ("Dạ, có ngay ạ!") opens an answer whose first sentence denies."""
+    answer = data()["answer"]
+    said = key(opener)[0]
+    if not any(word in said for word in answer["eager"]):
+        return False
+    first = (sentences(body.split("\n", 1)[0]) or [""])[0]
+    clause = re.split(r"[,;:(]", first, maxsplit=1)[0]  # "khoảng 50.000 đồng, không gồm ..." answers yes
+    head = " ".join(key(clause)[0].split()[: answer["denial_reach"]])
+    return bool(_denial_re().search(head))
+
+
+@cache
+def _denial_re() -> re.Pattern:
+    return _words_re(data()["answer"]["denials"], False)
+
+
 def opener_phrase(opener: str, body: str) -> str:
     """Return a two-word phrase of the opener the body repeats ("như sau"), ignoring particles and pronouns, or ""."""
     pairs = _opener_pairs(opener)
@@ -290,6 +307,8 @@ def answer_defect(answer: str, openers=()) -> str:
         return "stacked-opener"  # "Dạ, mình xin tư vấn như sau ạ: Mình gợi ý lịch trình ... nha:"
     if opener and opener_phrase(opener, body):
         return "doubled-opener-phrase"
+    if opener and eager_on_denial(opener, body):
+        return "eager-opener-on-denial"
     return ""
 
 
