@@ -153,6 +153,14 @@ class VariantPool:
         """Return how many usable variants are still wanted."""
         return max(0, self.wanted - len(self.usable))
 
+    def can_use(self, items: Iterable[dict]) -> bool:
+        """Tell whether any item would be usable now (passes the gates, is new), without taking it."""
+        for item in items:
+            sample = to_sample(self.seed, item)
+            if sample is not None and not check_sample(sample) and not self._deduper.duplicate(sample):
+                return True
+        return False
+
     def add(self, items: Iterable[dict]) -> int:
         """Take items until none is missing (extra items are ignored); return how many were usable."""
         added = 0

@@ -18,7 +18,8 @@ from augment.generators.base import Generation, Generator
 from augment.generators.gemini import sdk
 from augment.generators.gemini.batch_api import GeminiBatches
 from augment.generators.gemini.cache import ResponseCache
-from augment.generators.gemini.plan import Request, RequestPlanner, decode_reply, encode_reply
+from augment.generators.gemini.plan import Request, RequestPlanner
+from augment.generators.gemini.replies import cached_answer, reply_limit, reply_record
 from augment.generators.gemini.ratelimit import PrioritySlots, RateLimiter
 from augment.generators.gemini.sdk import AttemptFailed, Rejected
 from augment.generators.gemini.settings import GeminiSettings
@@ -130,6 +131,7 @@ class _Session:
         self.system = self.planner.system
         self.rejected: Rejected | None = None
         self._repeats: Counter = Counter()
+        self._replayed_unusable: set[str] = set()  # seeds a cached reply gave nothing usable
         self._jitter = wait_exponential_jitter(initial=settings.backoff, max=settings.max_backoff, jitter=settings.backoff)
 
     async def close(self) -> None:
@@ -153,6 +155,8 @@ class _Session:
                 with attempt:
                     await self._attempt(pool, first=attempt.retry_state.attempt_number == 1)
         except AttemptFailed as failure:
+            if seed.id in self._replayed_unusable:
+                self._note("cached_fallbacks")  # said in one warning: the cache, not the endpoint, is the cause
             return Generation(seed, pool.samples, failure.reason)
         except Rejected as rejected:
             self._note_rejection(rejected)
@@ -170,28 +174,38 @@ class _Session:
         """Make or replay one request for the variants still missing; raise AttemptFailed if still short."""
         if self.rejected:
             raise self.rejected
-        text, problem = await self._reply(self.planner.request(pool, self._repeats), first)
+        request = self.planner.request(pool, self._repeats)
+        text, problem, replayed = await self._reply(request, pool, first)
+        items, damage = parse_variants(text) if not problem else ([], problem)
+        # The gates cost milliseconds per sample: off the loop thread, so other seeds' requests start on time.
+        usable = await asyncio.to_thread(pool.add, items)
+        if replayed and not usable:
+            self._replayed_unusable.add(pool.seed.id)
+        elif not replayed and self.cache is not None:
+            # Stored once judged: only a reply that gave usable variants is replayed by later runs; junk is recorded
+            # as junk (reason and length), so a night of bad replies cannot make the next night replay them.
+            record = reply_record(text, problem, usable > 0, reply_limit(pool.seed, request.n))
+            self.cache.put(request.key, self.settings.model, record)
         if problem:
             self._fail(AttemptFailed(problem, backoff=False))
-        items, damage = parse_variants(text)
-        # The gates cost milliseconds per sample: off the loop thread, so other seeds' requests start on time.
-        await asyncio.to_thread(pool.add, items)
         if pool.missing:
             self._fail(AttemptFailed(damage or "too-few", backoff=False))
 
-    async def _reply(self, request: Request, first: bool) -> tuple[str, str]:
-        """Return the next reply to this request: replayed from the cache, else fetched and stored at once."""
-        stored = self.cache.get(request.key) if self.cache else None
-        if stored is not None:
+    async def _reply(self, request: Request, pool: VariantPool, first: bool) -> tuple[str, str, bool]:
+        """Return the next reply to this request, its problem, and whether it was replayed from the cache."""
+        text = cached_answer(self.cache.get(request.key)) if self.cache else None
+        if text is not None and self.settings.refresh_cache and not pool.can_use(parse_variants(text)[0]):
+            self._note("refreshed")
+            text = None  # --refresh-cache: a stored reply that gives nothing usable today is asked again
+        if text is not None:
             self.stats["cache_hits"] += 1
-            text, problem = decode_reply(stored)
+            problem, replayed = "", True
         else:
             text, problem = await self._call(request.prompt, request.params, first)
-            if self.cache is not None:
-                self.cache.put(request.key, self.settings.model, encode_reply(text, problem))
+            replayed = False
         # Counted only after a reply: a request that got none (429, 5xx, timeout) is resent with the same seed.
         self._repeats[request.identity] += 1
-        return text, problem
+        return text, problem, replayed
 
     async def _call(self, prompt: str, params: dict, first: bool) -> tuple[str, str]:
         """Send one generateContent request within the concurrency and rate limits; return its text and problem."""
@@ -216,6 +230,10 @@ class _Session:
         if isinstance(error, AttemptFailed):
             self.stats["failed_attempts"][error.reason] += 1
         raise error
+
+    def _note(self, event: str) -> None:
+        """Count an event that is in the report only when it happened."""
+        self.stats[event] = self.stats.get(event, 0) + 1
 
     def _count_usage(self, response) -> None:
         sdk.add_usage(self.stats["tokens"], response.usage_metadata)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from augment.generators.gemini.cache import request_key
+from augment.generators.gemini.replies import cached_answer
 from augment.generators.variants import RESPONSE_SCHEMA, VariantPool, paraphrase_prompt, parse_variants, system_instruction
 from augment.records import Seed
 
@@ -26,17 +26,6 @@ class Request:
     params: dict
     key: str
     identity: str  # the key of the request without its repeat's sampling seed
-
-
-def encode_reply(text: str, problem: str) -> str:
-    """Return the cache record of one reply."""
-    return json.dumps({"text": text, "problem": problem}, ensure_ascii=False)
-
-
-def decode_reply(stored: str) -> tuple[str, str]:
-    """Return the text and problem of a cache record."""
-    reply = json.loads(stored)
-    return reply["text"], reply["problem"]
 
 
 class RequestPlanner:
@@ -82,13 +71,11 @@ class RequestPlanner:
         repeats: Counter = Counter()
         for _ in range(self.attempts):
             request = self.request(pool, repeats)
-            stored = cache.get(request.key) if cache is not None else None
-            if stored is None:
+            text = cached_answer(cache.get(request.key)) if cache is not None else None
+            if text is None:  # not asked yet, or junk: the live path asks again
                 return request
             repeats[request.identity] += 1
-            text, problem = decode_reply(stored)
-            if not problem:
-                pool.add(parse_variants(text)[0])
+            pool.add(parse_variants(text)[0])
             if not pool.missing:
                 return None
         return None  # the live path gives up after these attempts too and fills the seed offline
