@@ -235,7 +235,8 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
         settings = {"target": target, "seeds": len(seeds), "n": args.n, "random_seed": args.seed, "primary": primary.name}
         report = build_report(outcome, settings, _api_usage(primary, outcome.selected, args), batch, bundle.summary)
         problems = _degraded(report, args.max_fallback)
-        status = EXIT_DEGRADED if problems else EXIT_OK
+        # A tripped breaker was said in one line when it tripped; the fallback line below counts its seeds.
+        status = EXIT_DEGRADED if problems or report.api.get("breaker") else EXIT_OK
         manifest = build_manifest(args.seeds, _flags(args), report, time.monotonic() - started, status)
         main_file = format_path(args.out, bundle.formats[0])  # the page names, and numbers the lines of, this file
         review = {} if args.no_review else review_files(main_file, outcome.selected, outcome.rejected, args.seed)

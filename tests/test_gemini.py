@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from augment.run import main
-from conftest import seed_file
+from conftest import ROOT, seed_file
 from fake_gemini import (
     FakeGemini,
     blocked_prompt,
@@ -302,7 +302,8 @@ def test_killed_run_resumes_without_repeating_answered_seeds(tmp_path, monkeypat
     args = ["--seeds", str(seeds), "--out", str(tmp_path / "o" / "f.jsonl"), "--n", str(N), "--quiet", "--concurrency", "2"]
     with FakeGemini(latency=0.3) as server:
         point_at(monkeypatch, server)
-        child = subprocess.Popen([sys.executable, "-m", "augment.run", *args], cwd=tmp_path, env=os.environ.copy())
+        env = os.environ | {"PYTHONPATH": str(ROOT)}  # this tree's package, not whichever one is installed
+        child = subprocess.Popen([sys.executable, "-m", "augment.run", *args], cwd=tmp_path, env=env)
         try:
             deadline = time.monotonic() + 60
             while _rows(cache) < 3 and child.poll() is None and time.monotonic() < deadline:

@@ -17,6 +17,7 @@ from augment.errors import RunError
 from augment.generators.base import Generation, Generator
 from augment.generators.gemini import sdk
 from augment.generators.gemini.batch_api import GeminiBatches
+from augment.generators.gemini.breaker import Breaker, BreakerOpen, trip_after
 from augment.generators.gemini.cache import ResponseCache
 from augment.generators.gemini.plan import Request, RequestPlanner
 from augment.generators.gemini.replies import cached_answer, reply_limit, reply_record
@@ -130,12 +131,15 @@ class _Session:
         self.planner = RequestPlanner(settings)
         self.system = self.planner.system
         self.rejected: Rejected | None = None
+        self.breaker = Breaker(trip_after(settings.concurrency))
         self._repeats: Counter = Counter()
         self._replayed_unusable: set[str] = set()  # seeds a cached reply gave nothing usable
         self._jitter = wait_exponential_jitter(initial=settings.backoff, max=settings.max_backoff, jitter=settings.backoff)
 
     async def close(self) -> None:
-        """Release connections and the cache."""
+        """Release connections and the cache; put a tripped breaker in the report."""
+        if self.breaker.open:
+            self.stats["breaker"] = self.breaker.summary()
         await self.client.aio.aclose()
         self.client.close()
         if self.cache is not None:
@@ -161,6 +165,9 @@ class _Session:
         except Rejected as rejected:
             self._note_rejection(rejected)
             return Generation(seed, pool.samples, rejected.reason)
+        except BreakerOpen:
+            self.breaker.skipped += 1
+            return Generation(seed, pool.samples, "breaker")
         return Generation(seed, pool.samples)
 
     def _wait(self, state: RetryCallState) -> float:
@@ -209,22 +216,34 @@ class _Session:
 
     async def _call(self, prompt: str, params: dict, first: bool) -> tuple[str, str]:
         """Send one generateContent request within the concurrency and rate limits; return its text and problem."""
+        self.breaker.check()
         # Retries and follow-ups go before first requests: a started seed finishes instead of queueing behind all.
         async with self.slots.slot(priority=1 if first else 0):
             await self.limiter.wait()
             if self.rejected:
                 raise self.rejected
+            self.breaker.check()
             self.stats["api_calls"] += 1
             config = sdk.content_config(self.system, params)
             try:
                 async with asyncio.timeout(self.settings.timeout):
-                    response = await self.client.aio.models.generate_content(
-                        model=self.settings.model, contents=prompt, config=config
+                    response = await self.breaker.guard(
+                        self.client.aio.models.generate_content(model=self.settings.model, contents=prompt, config=config)
                     )
+            except BreakerOpen:
+                raise
             except Exception as error:  # noqa: BLE001 - classified below; anything unknown is re-raised
-                self._fail(sdk.classify(error, self.settings.model) or error)
+                failure = sdk.classify(error, self.settings.model) or error
+                self._answered(failure.reason if isinstance(failure, AttemptFailed) else "")
+                self._fail(failure)
+        self._answered("")
         self._count_usage(response)
         return sdk.reply_text(response)
+
+    def _answered(self, reason: str) -> None:
+        """Tell the breaker how a request ended; say so in one line if that tripped it."""
+        if self.breaker.record(reason):
+            log.warning("%s", self.breaker.message())
 
     def _fail(self, error: Exception) -> None:
         if isinstance(error, AttemptFailed):
