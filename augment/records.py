@@ -17,6 +17,7 @@ class Seed:
     question: str
     answer: str
     row: int = 0  # line in the seed file, for error messages
+    misconception: str = ""  # a synthetic seed's false premise (generators/misconceptions.py); "" for the seed file's
 
 
 @dataclass(slots=True)

@@ -22,7 +22,7 @@ from augment.generators.base import Generator
 from augment.generators.gemini.settings import DEFAULT_MODEL, GeminiSettings, find_api_key
 from augment.generators.offline import OfflineGenerator
 from augment.generators.ground import ground
-from augment.generators.misconceptions import add_misconceptions
+from augment.generators.misconceptions import add_misconceptions, misconception_requests, primary_misconceptions
 from augment.dataset.llamafactory import info_path, read_registry, registry_text
 from augment.dataset.lock import output_lock
 from augment.dataset.outputs import batch_state_path, check_not_inputs, check_output_paths, run_paths
@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--grounded-ratio", type=_ratio, default=0.3, help="share of lines whose user turn carries a retrieved-context block (prompts/grounded_user.txt) and whose answer takes its prices, times and distances from it (default 0.3; 0 disables)")
     parser.add_argument("--workers", type=_positive_int, metavar="N", help=f"processes preparing offline variants and their checks; the output is the same for any N (default: one per CPU core from {FORKED_PARALLEL_FROM:,} seeds where workers can be forked, as on Linux, or from {PARALLEL_FROM:,} where they are spawned; else 1)")
     parser.add_argument("--log-file", type=Path, help="also append structured JSON log lines to this file")
-    parser.add_argument("--dry-run", action="store_true", help="print how many Gemini calls and about how many tokens the run would spend (cache hits are free) and exit 0; calls nothing, writes nothing")
+    parser.add_argument("--dry-run", action="store_true", help="print how many Gemini calls, about how many tokens and about how many US dollars the run would spend (cache hits are free) and exit 0; calls nothing, writes nothing")
     parser.add_argument("--no-review", action="store_true", help="do not write <stem>.review.html, the page on which a person judges a sample of the lines (python -m augment.review writes it later)")
     parser.add_argument("--max-fallback", type=_share, default=0.2, metavar="SHARE", help="in a Gemini run, exit 3 (outputs still written) when more than this share (0-1) of the written samples were made offline because Gemini failed (default 0.2)")
     _add_gemini_arguments(parser)
@@ -111,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_gemini_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Gemini", "used when GEMINI_API_KEY or GOOGLE_API_KEY is set (environment or ./.env) and --offline is not")
-    group.add_argument("--model", default=DEFAULT_MODEL, help=f"Gemini model (default {DEFAULT_MODEL})")
+    group.add_argument("--model", default=DEFAULT_MODEL, help=f"Gemini model, any id; settings and prices come from the catalogue (knowledge/data/models.toml), generic settings for an id it lacks (default {DEFAULT_MODEL})")
+    group.add_argument("--temperature", type=_temperature, help="send this sampling temperature (0-2); by default none for Gemini 3 models (Google advises their default 1.0) and 0.9 for 2.5 models")
+    group.add_argument("--check-model", action="store_true", help="ask Gemini about --model with one models.get call (no tokens spent), print its status and prices, exit 0 if a run can use it, 1 if not, 2 without a key; reads no seeds, writes nothing")
     group.add_argument("--concurrency", type=_positive_int, default=8, help="requests in flight at once (default 8)")
     group.add_argument("--rpm", type=_positive_int, help="at most this many requests per minute, evenly spaced (default: no limit)")
     group.add_argument("--retries", type=_non_negative_int, default=4, help="retries per seed after its first request, on 429, 5xx, timeouts, dropped connections and unusable replies (default 4)")
@@ -124,6 +126,13 @@ def _add_gemini_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--batch", action="store_true", help="Gemini Batch mode (half price, done within 24 h): submit the requests the cache lacks as one job, kept in <out stem>.batch.json; exit 5 while it runs; a later --batch run collects it into the cache, then builds as usual")
     group.add_argument("--batch-wait", type=_non_negative_float, default=0.0, metavar="S", help="with --batch, wait up to S seconds for the job in this run (default 0: submit or check once, exit 5 if unfinished)")
     group.add_argument("--batch-poll", type=_positive_float, default=30.0, metavar="S", help="with --batch-wait, seconds between checks of the job (default 30)")
+
+
+def _temperature(text: str) -> float:
+    value = _number(text, float, "a number")
+    if not 0 <= value <= 2:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2, got {text}")
+    return value
 
 
 def _non_negative_int(text: str) -> int:
@@ -170,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     _check_flags(parser, args)
     try:
         setup_logging(args.quiet, None)  # stderr first: a refused --log-file is reported there
+        if args.check_model:
+            return _check_model(args)
         _check_paths(args)
         setup_logging(args.quiet, args.log_file)
         return _run(args, time.monotonic())
@@ -227,9 +238,14 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
     # A Gemini run keeps the collector during the pipeline: its client's event loop makes reference cycles.
     with collector_paused(primary is offline):
         outcome = Pipeline(primary, offline, progress=not args.quiet, workers=workers).run(seeds, args.n, target)
+        made = [] if primary is offline else primary_misconceptions(
+            primary, args.misconceptions, len(outcome.selected), args.seed
+        )
     with collector_paused():
         outcome.selected = ground(outcome.selected, args.grounded_ratio, args.seed, check=check_answer)
-        outcome.selected, refused = add_misconceptions(outcome.selected, args.misconceptions, args.seed, check_misconception)
+        outcome.selected, refused = add_misconceptions(
+            outcome.selected, args.misconceptions, args.seed, check_misconception, made
+        )
         outcome.note_rejected(refused)
         bundle = build_bundle(args.out, outcome.selected, system_prompt(), _bundle_options(args))  # validated, not written
         settings = {"target": target, "seeds": len(seeds), "n": args.n, "random_seed": args.seed, "primary": primary.name}
@@ -303,11 +319,25 @@ def _dry_run(args: argparse.Namespace, seeds, target: int) -> int:
     elif find_api_key():
         from augment.generators.gemini.estimate import dry_run_lines
 
-        lines = dry_run_lines(_gemini_settings(args), seeds, variants_wanted(seeds, args.n, target), args.out, args.batch)
+        _warn_unknown_model(args.model)
+        extra = misconception_requests(args.misconceptions, target, args.seed)
+        lines = dry_run_lines(_gemini_settings(args), seeds, variants_wanted(seeds, args.n, target), args.out, args.batch, extra)
     else:
         lines = offline_lines("no GEMINI_API_KEY or GOOGLE_API_KEY found in the environment or .env", stops=args.no_fallback)
     print("\n".join(lines))  # the answer the user asked for: stdout, shown even with --quiet
     return EXIT_OK
+
+
+def _check_model(args: argparse.Namespace) -> int:
+    """Print what Gemini and the catalogue say about --model; exit 0 if a run can use it, 1 if not."""
+    key = find_api_key()
+    if not key:
+        raise InputError("--check-model: no GEMINI_API_KEY or GOOGLE_API_KEY found in the environment or .env; export GEMINI_API_KEY=... or put it in ./.env")
+    from augment.generators.gemini.check import check_model
+
+    lines, usable = check_model(key, args.model, args.timeout)
+    print("\n".join(lines))  # the answer the user asked for: stdout, shown even with --quiet
+    return EXIT_OK if usable else EXIT_RUNTIME
 
 
 def _flags(args: argparse.Namespace) -> dict:
@@ -328,15 +358,24 @@ def _choose_generator(args: argparse.Namespace, offline: OfflineGenerator) -> Ge
         log.warning("offline mode: no GEMINI_API_KEY or GOOGLE_API_KEY found in the environment or .env; %s to use Gemini", how)
         return offline
     log.info("gemini mode: model %s, concurrency %d", args.model, args.concurrency)
+    _warn_unknown_model(args.model)
     from augment.generators.gemini.client import GeminiGenerator
 
     return GeminiGenerator(key, _gemini_settings(args))
 
 
+def _warn_unknown_model(model: str) -> None:
+    """Say in one line that a model the catalogue lacks runs with generic settings and no prices."""
+    from augment.generators.gemini.models import unknown_model_note
+
+    if note := unknown_model_note(model):
+        log.warning("%s", note)
+
+
 def _gemini_settings(args: argparse.Namespace) -> GeminiSettings:
     return GeminiSettings(
         model=args.model, concurrency=args.concurrency, rpm=args.rpm, retries=args.retries, timeout=args.timeout,
-        backoff=args.backoff, random_seed=args.seed, cache=None if args.no_cache else args.cache,
+        backoff=args.backoff, temperature=args.temperature, random_seed=args.seed, cache=None if args.no_cache else args.cache,
         fallback=not args.no_fallback, refresh_cache=args.refresh_cache,
     )
 

@@ -6,7 +6,13 @@
 #
 # Endpoints (v1 and v1beta): POST models/{m}:generateContent, POST models/{m}:batchGenerateContent
 # (inline requests only), GET batches/{id} (PENDING on create, then RUNNING, then SUCCEEDED, or
-# the batch_final_state given: BATCH_STATE_FAILED, _CANCELLED or _EXPIRED, with no output).
+# the batch_final_state given: BATCH_STATE_FAILED, _CANCELLED or _EXPIRED, with no output),
+# GET models/{m} (models.get: the model's metadata, or 404 for a retired id).
+#
+# Models as Google serves them in late 2026: every 200 body carries modelVersion, the model that
+# answered (the requested one, or reroute[model] when the fake routes an id to another model); a
+# retired id answers 404 NOT_FOUND; generationConfig.thinkingConfig with both thinkingBudget and
+# thinkingLevel, a thinkingLevel for a 2.5 model, or "minimal" for a model that lacks it, is a 400.
 #
 # A responder is responder(body) -> dict | Fault: a dict is the 200 body, a Fault is applied as if
 # scripted. A generate request takes the first matching fault_for rule, else the next script()
@@ -42,12 +48,16 @@ __all__ = [
     "drop_connection",
     "empty_candidates",
     "http_error",
+    "model_body",
+    "not_found",
     "ok_response",
     "prompt_text",
     "raw_body",
     "raw_text",
     "safety_finish",
     "seed_from_request",
+    "settings_fault",
+    "thinking_config",
 ]
 
 API_KEY_HEADER = "x-goog-api-key"
@@ -97,6 +107,14 @@ _MISSING_KEY_BODY = {
 
 _GENERATE_RE = re.compile(r"^/(v1|v1beta)/models/([^/:]+):(generateContent|batchGenerateContent)$")
 _BATCH_GET_RE = re.compile(r"^/(v1|v1beta)/batches/([^/:]+)$")
+_MODEL_GET_RE = re.compile(r"^/(v1|v1beta)/models/([^/:]+)$")
+
+# Ids the fake answers 404 for unless told otherwise (shut down without routing).
+RETIRED = frozenset({"gemini-2.0-flash", "gemini-2.0-flash-lite", "gemini-1.5-flash"})
+# Models whose lowest thinking level is "low" (Pro, and Flash from 3.7 on).
+# Thinking tokens a reply reports per requested level (minimal thinks nothing for a paraphrase).
+THOUGHT_TOKENS = {"low": 64, "medium": 256, "high": 1024}
+_NO_MINIMAL_RE = re.compile(r"^gemini-(3\.[7-9]-flash|[\d.]+-pro.*)$")
 
 
 # --------------------------------------------------------------------------- faults
@@ -248,6 +266,36 @@ def _fault_body(fault: Fault, prompt_tokens: int) -> dict:
             "modelVersion": MODEL_VERSION,
         }
     raise ValueError(f"fault kind {fault.kind!r} has no response body")
+
+
+def settings_fault(model: str, body: dict) -> Optional[Fault]:
+    """Return the 400 a real model gives for thinking settings it refuses, or None."""
+    thinking = thinking_config(body)
+    level = _thinking_level(body)
+    if "thinking_budget" in thinking and "thinking_level" in thinking:
+        return http_error(400, message="Only one of thinking_budget and thinking_level may be set, not both.")
+    if level and model.startswith("gemini-2."):
+        return http_error(400, message=f"Thinking level is not supported for model {model}; use thinking_budget.")
+    if level == "minimal" and _NO_MINIMAL_RE.match(model):
+        return http_error(400, message=f"Thinking level MINIMAL is not supported for model {model}.")
+    return None
+
+
+def not_found(model: str, version: str = "v1beta") -> Fault:
+    """Return the 404 Google gives for a model id it no longer serves."""
+    return http_error(404, message=(
+        f"models/{model} is not found for API version {version}, or is not supported for generateContent. "
+        "Call ListModels to see the list of available models and their supported methods."
+    ))
+
+
+def model_body(model: str) -> dict:
+    """Return the models.get body of a served model."""
+    return {
+        "name": f"models/{model}", "version": "001", "displayName": model, "inputTokenLimit": 1048576,
+        "outputTokenLimit": 65536, "supportedGenerationMethods": ["generateContent", "batchGenerateContent"],
+        "temperature": 1.0, "maxTemperature": 2.0, "thinking": True,
+    }
 
 
 # --------------------------------------------------------------------------- default responder
@@ -702,7 +750,11 @@ class FakeGemini:
         valid_keys: Optional[set] = None,
         batch_running_polls: int = 1,
         batch_final_state: str = "BATCH_STATE_SUCCEEDED",
+        reroute: Optional[dict] = None,
+        retired: Optional[set] = None,
     ) -> None:
+        self.reroute = dict(reroute or {})  # requested id -> the model that answers it
+        self.retired = set(RETIRED if retired is None else retired)
         self.responder: Responder = responder or default_responder
         self.latency = float(latency)
         self.valid_keys = set(valid_keys) if valid_keys is not None else None
@@ -784,7 +836,7 @@ class FakeGemini:
             return list(self._requests)
 
     def calls(self, kind: Optional[str] = "generate") -> int:
-        """Count requests of a kind: generate, batch_create, batch_get, other; None for all."""
+        """Count requests of a kind: generate, batch_create, batch_get, model_get, other; None for all."""
         with self._lock:
             return sum(1 for r in self._requests if kind is None or r.kind == kind)
 
@@ -883,10 +935,13 @@ class FakeGemini:
 
         generate = _GENERATE_RE.match(path) if method == "POST" else None
         batch_get = _BATCH_GET_RE.match(path) if method == "GET" else None
+        model_get = _MODEL_GET_RE.match(path) if method == "GET" else None
         if generate:
             kind = "generate" if generate.group(3) == "generateContent" else "batch_create"
         elif batch_get:
             kind = "batch_get"
+        elif model_get:
+            kind = "model_get"
         else:
             kind = "other"
         with self._lock:
@@ -906,16 +961,26 @@ class FakeGemini:
         if not isinstance(body, dict) and method == "POST":
             handler.send_json(400, _error_body(http_error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")))
             return
-        if kind == "generate":
-            self._handle_generate(handler, body)
+        model = (generate or model_get).group(2) if (generate or model_get) else ""
+        if model in self.retired and kind in ("generate", "batch_create", "model_get"):
+            self._send_result(handler, not_found(model, (generate or model_get).group(1)), {})
+        elif kind == "model_get":
+            handler.send_json(200, model_body(model))
+        elif kind == "generate":
+            self._handle_generate(handler, body, model)
         elif kind == "batch_create":
             self._handle_batch_create(handler, generate.group(1), generate.group(2), body)
         else:
             self._handle_batch_get(handler, batch_get.group(2))
 
-    def _handle_generate(self, handler: _Handler, body: dict) -> None:
+    def served(self, model: str) -> str:
+        """Return the model that answers requests for this id."""
+        return self.reroute.get(model, model)
+
+    def _handle_generate(self, handler: _Handler, body: dict, model: str = "") -> None:
         self._sleep(self.latency)
-        result: Union[dict, Fault, None] = self._next_fault(body)
+        served = self.served(model)
+        result: Union[dict, Fault, None] = settings_fault(served, body) or self._next_fault(body)
         if isinstance(result, Fault) and result.kind == "delay":
             self._sleep(result.seconds)
             result = None
@@ -925,11 +990,11 @@ class FakeGemini:
                 # A responder asking for a delay: sleep, then give the default answer.
                 self._sleep(result.seconds)
                 result = default_responder(body)
-        self._send_result(handler, result, body)
+        self._send_result(handler, result, body, served)
 
-    def _send_result(self, handler: _Handler, result: Union[dict, Fault], body: dict) -> None:
+    def _send_result(self, handler: _Handler, result: Union[dict, Fault], body: dict, served: str = "") -> None:
         if isinstance(result, dict):
-            handler.send_json(200, result)
+            handler.send_json(200, _served_by(result, served, body))
         elif result.kind == "drop":
             handler.drop()
         elif result.kind == "http_error":
@@ -938,7 +1003,7 @@ class FakeGemini:
         elif result.kind == "raw_body":
             handler.send_raw(result.code, result.status, result.text.encode("utf-8"))
         else:
-            handler.send_json(200, _fault_body(result, _estimate_tokens(prompt_text(body))))
+            handler.send_json(200, _served_by(_fault_body(result, _estimate_tokens(prompt_text(body))), served, body))
 
     def _handle_batch_create(self, handler: _Handler, version: str, model: str, body: dict) -> None:
         batch = body.get("batch") if isinstance(body.get("batch"), dict) else {}
@@ -998,7 +1063,8 @@ class FakeGemini:
                 failed += 1
                 output.append(entry)
                 continue
-            result: Union[dict, Fault, None] = self._matching_rule(request)
+            served = self.served(job.model.removeprefix("models/"))
+            result: Union[dict, Fault, None] = settings_fault(served, request) or self._matching_rule(request)
             if result is None or (isinstance(result, Fault) and result.kind in ("delay", "drop", "raw_body")):
                 # Transport faults make no sense inside a batch: answer normally.
                 result = self._respond(request)
@@ -1012,7 +1078,7 @@ class FakeGemini:
                 }
                 failed += 1
             else:
-                entry["response"] = _as_body(result, request)
+                entry["response"] = _served_by(_as_body(result, request), served, request)
             output.append(entry)
         now = _now_rfc3339()
         with self._lock:
@@ -1059,6 +1125,30 @@ class FakeGemini:
             operation["done"] = True
             operation["error"] = {"code": _GRPC_CODE["INTERNAL"], "message": f"fake_gemini: the batch ended {state}."}
         return operation
+
+
+def _served_by(body: dict, served: str, request: Optional[dict] = None) -> dict:
+    """Return the body with modelVersion naming the model that answered (a responder's own choice is kept),
+    and thoughtsTokenCount in its usage when the request asked for a thinking level above minimal."""
+    if not served or body.get("modelVersion", MODEL_VERSION) != MODEL_VERSION:
+        return body
+    body = {**body, "modelVersion": served}
+    thoughts = THOUGHT_TOKENS.get(_thinking_level(request or {}), 0)
+    if thoughts and isinstance(body.get("usageMetadata"), dict):
+        usage = body["usageMetadata"]
+        body["usageMetadata"] = usage | {"thoughtsTokenCount": thoughts, "totalTokenCount": usage.get("totalTokenCount", 0) + thoughts}
+    return body
+
+
+def thinking_config(body: dict) -> dict:
+    """Return generationConfig.thinkingConfig with snake_case keys (the SDK sends snake_case; the API takes both)."""
+    config = body.get("generationConfig") if isinstance(body.get("generationConfig"), dict) else {}
+    thinking = config.get("thinkingConfig") if isinstance(config.get("thinkingConfig"), dict) else {}
+    return {re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), key): value for key, value in thinking.items()}
+
+
+def _thinking_level(body: dict) -> str:
+    return str(thinking_config(body).get("thinking_level") or "").lower()
 
 
 def _as_body(result: Union[dict, Fault], request: dict) -> dict:

@@ -65,7 +65,7 @@ def test_submit_exit_5_then_collect_with_no_live_call(tmp_path, fake, seeds_csv,
     # batches.create rewrites schema dicts in place; had it reached the shared one, every later cache key would change.
     assert "property_ordering" in RESPONSE_SCHEMA["properties"]["variants"]["items"]
     job = json.loads(state.read_text(encoding="utf-8"))
-    assert job["name"] == fake.batch_names()[0] and len(job["keys"]) == 10 and job["model"] == "gemini-2.5-flash"
+    assert job["name"] == fake.batch_names()[0] and len(job["keys"]) == 10 and job["model"] == "gemini-3.5-flash-lite"
     assert out.read_text(encoding="utf-8") == "yesterday\n" and not out.with_name("f.report.json").exists()
     err = capsys.readouterr().err
     assert "is running" in err and "outputs were left as they were; run again with --batch" in err
@@ -80,7 +80,12 @@ def test_submit_exit_5_then_collect_with_no_live_call(tmp_path, fake, seeds_csv,
     assert Counter(m["generator"] for m in meta_of(out)) == {"seed": 10, "gemini": 30}
     report = report_of(out)
     assert (report["api_calls"], report["cache_hits"]) == (0, 10)
-    assert report["batch"] | {"tokens": {}} == {"name": job["name"], "state": "SUCCEEDED", "submitted": 10, "collected": 10, "failed_items": 0, "tokens": {}}
+    assert report["batch"] | {"tokens": {}, "cost_usd": 0} == {"name": job["name"], "state": "SUCCEEDED", "submitted": 10, "collected": 10, "failed_items": 0, "tokens": {}, "cost_usd": 0}
+    tokens = report["batch"]["tokens"]  # priced at the catalogue's Batch prices of gemini-3.5-flash-lite: $0.15 / $1.25
+    assert report["batch"]["cost_usd"] == pytest.approx((tokens["prompt"] * 0.15 + (tokens["output"] + tokens["thoughts"]) * 1.25) / 1e6)
+    manifest = json.loads(out.with_name(f"{out.stem}.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["cost_usd"] == pytest.approx(report["batch"]["cost_usd"], abs=1e-6) and manifest["cost_usd"] > 0  # no live call
+    assert manifest["served_models"] == {"gemini-3.5-flash-lite": 10}  # batch replies keep who served them too
     assert report["batch"]["tokens"]["total"] > 0
 
     assert run(seeds_csv, out, "--batch") == 0  # everything cached: nothing to submit

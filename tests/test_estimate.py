@@ -21,7 +21,8 @@ N = 4
 
 def dry_run(capsys, seeds: Path, out: Path, *flags: str) -> str:
     capsys.readouterr()
-    assert main(["--seeds", str(seeds), "--out", str(out), "--n", str(N), "--dry-run", *flags]) == 0
+    # No misconception rows unless a test asks (the last --misconceptions wins): the counts below are the seeds'.
+    assert main(["--seeds", str(seeds), "--out", str(out), "--n", str(N), "--dry-run", "--misconceptions", "0", *flags]) == 0
     return capsys.readouterr().out
 
 
@@ -58,19 +59,33 @@ def test_counts_match_the_real_run_and_a_warm_cache_costs_nothing(tmp_path, monk
 
         # One blocked first reply: recorded as junk, so the live path asks that request again, and so counts the dry run.
         fake.fault_for(lambda body: seed_from_request(body)["id"] == ten_seeds[0].id, blocked_prompt(), times=1)
-        assert main(["--seeds", str(half), "--out", str(out), "--n", str(N), "--quiet"]) == 0
+        assert main(["--seeds", str(half), "--out", str(out), "--n", str(N), "--quiet", "--misconceptions", "0"]) == 0
         assert fake.calls() == 6
         before = snapshot(tmp_path)
         partial = dry_run(capsys, full, out)
         assert api_calls(partial) == 6 and "served from the cache (free): 4 seeds" in partial
         assert snapshot(tmp_path) == before  # neither outputs nor cache touched
-        assert main(["--seeds", str(full), "--out", str(out), "--n", str(N), "--quiet"]) == 0
+        assert main(["--seeds", str(full), "--out", str(out), "--n", str(N), "--quiet", "--misconceptions", "0"]) == 0
         assert json.loads(out.with_name("f.report.json").read_text(encoding="utf-8"))["api_calls"] == 6
 
         warm = dry_run(capsys, full, out, "--batch")
         assert api_calls(warm) == 0 and "served from the cache (free): 10 seeds" in warm and "batch job" not in warm
         assert "input ~0 " in warm and "output ~0 " in warm
         assert fake.calls(None) == 12
+
+
+def test_misconception_rows_are_counted_as_the_run_asks_them(tmp_path, monkeypatch, ten_seeds, capsys):
+    seeds, out = seed_file(tmp_path / "seeds.csv", ten_seeds), tmp_path / "o" / "f.jsonl"
+    with FakeGemini() as fake:
+        monkeypatch.setenv("GEMINI_API_KEY", KEY)
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.base_url)
+        cold = dry_run(capsys, seeds, out, "--misconceptions", "0.25")  # 10 of 40 lines: 11 rows, one to spare
+        assert api_calls(cold) == 10 and "misconception rows: 11 more calls for 11 rows" in cold
+        assert "live, outside the batch job" in dry_run(capsys, seeds, out, "--misconceptions", "0.25", "--batch")
+        assert main(["--seeds", str(seeds), "--out", str(out), "--n", str(N), "--quiet", "--misconceptions", "0.25"]) == 0
+        rows = {seed_from_request(r.body)["id"] for r in fake.requests if seed_from_request(r.body)["id"].startswith("M-")}
+        assert len(rows) == 11
+        assert "misconception rows" not in dry_run(capsys, seeds, out, "--misconceptions", "0.25")  # all cached
 
 
 def test_tokens_come_from_the_rendered_prompts_and_typical_variant_sizes(ten_seeds):

@@ -122,6 +122,12 @@ def test_landmark_aliases_share_one_name():
         ("Đà Lạt nóng quanh năm.", "Đà Lạt", "fact-climate"),
         ("Đà Lạt có nhiệt độ trung bình khoảng 28 °C.", "Đà Lạt", "fact-climate"),
         ("Đà Lạt nằm ở độ cao 500 m.", "Đà Lạt", "fact-altitude"),
+        ("Mùa hè Đà Lạt thường 38 độ.", "Đà Lạt", "fact-climate"),  # any temperature given a cool place
+        ("mua he o da lat nhiet do len toi 36 do", "Đà Lạt", "fact-climate"),
+        ("Ban ngày Sa Pa khoảng 28-37 độ C.", "Sa Pa", "fact-climate"),  # a range's upper end
+        ("Ban ngày Đà Lạt khoảng 20-25 độ C.", "Đà Lạt", ""),
+        ("Sài Gòn 35 độ, còn Đà Lạt chỉ khoảng 20 độ.", "Đà Lạt", ""),  # the heat is another city's
+        ("Nha Trang mùa hè khoảng 35 độ.", "Nha Trang", ""),
         ("Đà Lạt là vùng đồng bằng.", "Đà Lạt", "fact-claim"),
         # true negatives: negations, corrections, comparisons, other subjects, other meanings of "biển"
         ("Dạ, Đà Lạt không có biển ạ.", "Đà Lạt", ""),

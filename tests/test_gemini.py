@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from augment.run import main
-from conftest import ROOT, seed_file
+from conftest import seed_file
 from fake_gemini import (
     FakeGemini,
     blocked_prompt,
@@ -94,7 +94,7 @@ def test_clean_run_makes_one_call_per_seed_and_a_rerun_none(tmp_path, fake, ten_
     assert len(records) == 10 * N and fake.calls() == 10
     assert Counter(m["generator"] for m in meta) == {"seed": 10, "gemini": 30}
     assert {m["register"] for m in meta} - {"original"} <= {"polite", "deferential", "casual", "teencode", "terse", "nodiacritics"}
-    assert (report["api_calls"], report["cache_hits"], report["model"]) == (10, 0, "gemini-2.5-flash")
+    assert (report["api_calls"], report["cache_hits"], report["model"]) == (10, 0, "gemini-3.5-flash-lite")
     assert report["tokens"]["total"] > 0 and report["fallbacks"] == {}
     body = fake.requests[0].body
     assert body["generationConfig"]["responseMimeType"] == "application/json"
@@ -238,13 +238,17 @@ def test_rejected_key_with_no_fallback_exits_1_with_one_line(tmp_path, monkeypat
     no_key_anywhere(tmp_path, *err)
 
 
-def test_unknown_model_stops_gemini_for_the_whole_run(tmp_path, fake, ten_seeds, capsys):
-    fake.fault_for(lambda body: True, http_error(404), times=None)
+def test_retired_model_stops_gemini_for_the_whole_run_with_one_line(tmp_path, fake, ten_seeds, capsys):
     seeds = seed_file(tmp_path / "seeds.csv", ten_seeds)
-    assert run(seeds, tmp_path / "o" / "f.jsonl", "--model", "gemini-0-nope", "--no-fallback") == 1
+    assert run(seeds, tmp_path / "o" / "f.jsonl", "--model", "gemini-2.0-flash", "--no-fallback") == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "no model 'gemini-0-nope'" in err[0] and "--model" in err[0]
-    assert run(seeds, tmp_path / "p" / "f.jsonl", "--model", "gemini-0-nope", "--max-fallback", "1") == 0
+    assert len(err) == 1 and "no model gemini-2.0-flash" in err[0] and "HTTP 404 NOT_FOUND" in err[0]
+    assert "is not found for API version" in err[0]  # Google's own message
+    assert "current default is gemini-3.5-flash-lite: pass --model gemini-3.5-flash-lite" in err[0]
+    assert fake.calls() <= 8  # the requests already in flight (--concurrency 8); no seed retries, none starts later
+    assert run(seeds, tmp_path / "p" / "f.jsonl", "--model", "gemini-2.0-flash") == 3  # offline, over --max-fallback
+    err = capsys.readouterr().err
+    assert sum("no model gemini-2.0-flash" in line for line in err.splitlines()) == 1
     assert read(tmp_path / "p" / "f.jsonl")[2]["fallbacks"] == {"model-not-found": 10}
 
 
@@ -299,11 +303,12 @@ def test_concurrency_and_rpm_limits(tmp_path, monkeypatch, ten_seeds):
 def test_killed_run_resumes_without_repeating_answered_seeds(tmp_path, monkeypatch, ten_seeds):
     seeds = seed_file(tmp_path / "seeds.csv", ten_seeds)
     cache = tmp_path / ".augment-cache" / "gemini.sqlite"
-    args = ["--seeds", str(seeds), "--out", str(tmp_path / "o" / "f.jsonl"), "--n", str(N), "--quiet", "--concurrency", "2"]
+    args = ["--seeds", str(seeds), "--out", str(tmp_path / "o" / "f.jsonl"), "--n", str(N), "--quiet", "--concurrency", "2", "--misconceptions", "0"]
     with FakeGemini(latency=0.3) as server:
         point_at(monkeypatch, server)
-        env = os.environ | {"PYTHONPATH": str(ROOT)}  # this tree's package, not whichever one is installed
-        child = subprocess.Popen([sys.executable, "-m", "augment.run", *args], cwd=tmp_path, env=env)
+        # PYTHONPATH: the child imports this checkout's package, not whichever one is installed.
+        root = str(Path(__file__).resolve().parent.parent)
+        child = subprocess.Popen([sys.executable, "-m", "augment.run", *args], cwd=tmp_path, env={**os.environ, "PYTHONPATH": root})
         try:
             deadline = time.monotonic() + 60
             while _rows(cache) < 3 and child.poll() is None and time.monotonic() < deadline:

@@ -118,14 +118,14 @@ def test_a_fallback_on_cached_replies_says_so_and_refresh_cache_asks_again(tmp_p
 
 
 def test_only_usable_replies_become_answers():
-    assert cached_answer(reply_record('{"variants": []}', "", usable=True, limit=100)) == '{"variants": []}'
+    assert cached_answer(reply_record('{"variants": []}', "", usable=True, limit=100, served="m-001")) == ('{"variants": []}', "m-001")
     assert cached_answer(reply_record("x" * 101, "", usable=True, limit=100)) is None
     assert cached_answer(reply_record("", "blocked", usable=False, limit=100)) is None
     assert cached_answer(reply_record("Xin lỗi", "", usable=False, limit=100)) is None
     assert cached_answer(junk_record("bad-json", 5)) is None
     # Records of earlier versions: a failed reply was kept with its problem, and is asked again now.
     assert cached_answer(json.dumps({"text": "", "problem": "empty"})) is None
-    assert cached_answer(json.dumps({"text": "{}", "problem": ""})) == "{}"
+    assert cached_answer(json.dumps({"text": "{}", "problem": ""})) == ("{}", "")
     assert cached_answer("not json") is None and cached_answer(None) is None
 
 

@@ -44,6 +44,24 @@ def test_derived_rows_agree_with_the_facts_file():
             assert slots["former"] in destination.former and destination.province not in destination.former
 
 
+# The belief itself, stated plainly, per kind the facts file decides.
+BELIEFS = {
+    "sea": "{place} có biển đẹp.",
+    "snow": "{place} có tuyết rơi vào mùa đông.",
+    "province": "{place} hiện nay vẫn thuộc tỉnh {former}.",
+    "region": "{place} nằm ở {wrong_region}.",
+    "landmark": "{landmark} nằm ở {wrong_place}.",
+}
+
+
+@pytest.mark.parametrize("row", [row for row in ROWS if row.kind in BELIEFS], ids=lambda row: row.key)
+def test_every_belief_the_facts_decide_is_false_by_the_fact_guard(row):
+    # A row whose belief is true is no misconception (Chùa Cầu "ở Đà Nẵng" is true since Hội An joined Đà Nẵng).
+    from augment.quality.claims import contradiction
+
+    assert contradiction(row.fill(BELIEFS[row.kind]), row.place) is not None
+
+
 def test_user_turns_carry_the_premise_in_their_register():
     rng = random.Random(3)
     for row in ROWS:
@@ -72,6 +90,45 @@ def test_an_answer_that_repeats_the_premise_or_skips_the_correction_is_rejected(
     assert check_misconception(_with_answer(province, stale)) == "repeats-premise"
     wrong = landmark.fill("Dạ, đúng rồi ạ, {landmark} ở {wrong_place}, bạn đi taxi là tới.")
     assert check_misconception(_with_answer(landmark, wrong)) == "missing-correction"
+
+
+def test_a_rewrite_that_lost_the_premise_is_refused_whatever_its_register():
+    sea = next(row for row in ROWS if row.key == "dalat-sea")
+    landmark = next(row for row in ROWS if row.kind == "landmark")
+    kept = _with_answer(sea, "Dạ, Đà Lạt không có biển đâu ạ, vì nằm sâu trong đất liền.")
+    assert check_misconception(replace(kept, user="Đi Đà Lạt chơi mấy ngày thì đẹp ạ?")) == "premise-lost"
+    assert check_misconception(replace(kept, user="da lat tam bien o dau dep ad")) == ""  # typed without diacritics
+    assert check_misconception(replace(kept, user="Đi Đà Lạt xem biển mây ở đâu ạ?")) == ""  # the word is what counts
+    landmark_sample = misconception_sample(landmark, "polite", random.Random(1))
+    for fair in ("Dạ cho em hỏi {landmark} đi đường nào ạ?", "Mình ở {wrong_place} 2 ngày, muốn ghé {landmark} thì đi sao ạ?"):
+        # Naming both is no premise: staying in one city and visiting the other's landmark is a fair question.
+        assert check_misconception(replace(landmark_sample, user=landmark.fill(fair))) == "premise-lost"
+
+
+def test_an_answer_sentence_the_table_does_not_back_is_refused():
+    sea = next(row for row in ROWS if row.key == "dalat-sea")
+    correction = "Dạ, Đà Lạt không có biển đâu ạ, vì nằm sâu trong đất liền, thuộc vùng Tây Nguyên."
+    assert check_misconception(_with_answer(sea, correction + " Chúc bạn có chuyến đi thật vui ạ!")) == ""
+    # A made-up recommendation: a name the table never gives, introduced by the generator.
+    added = correction + " Bạn có thể ghé Hồ Tuyền Lâm để chèo thuyền, ngắm cảnh nhé."
+    assert check_misconception(_with_answer(sea, added)) == "unsupported-claim"
+    # A made-up figure for the real need: the table gives 135 km.
+    far = correction + " Nếu muốn tắm biển, bạn có thể đi Nha Trang, cách Đà Lạt khoảng 40 km."
+    assert check_misconception(_with_answer(sea, far)) != ""
+
+
+def test_add_misconceptions_takes_the_primary_generators_candidates_first(seeds):
+    from augment.generators.offline import OfflineGenerator
+    from augment.pipeline import Pipeline
+
+    offline = OfflineGenerator(random_seed=0)
+    selected = Pipeline(offline, offline, progress=False).run(seeds[:20], 10, 200).selected
+    sea = next(row for row in ROWS if row.key == "dalat-sea")
+    good = replace(misconception_sample(sea, "casual", random.Random(2)), generator="gemini", user="Ê ad, biển Đà Lạt bãi nào đẹp?")
+    lost = replace(good, user="Ê ad, Đà Lạt đi đâu đẹp?")
+    lines, refused = add_misconceptions(selected, 0.05, 0, check_misconception, [good, lost])
+    assert good in lines and lost not in lines and (lost, "premise-lost") in refused
+    assert len(lines) == 200 and sum(bool(s.misconception) for s in lines) == 10
 
 
 def test_add_misconceptions_replaces_plain_variants_and_keeps_the_count(seeds):
@@ -104,3 +161,41 @@ def test_default_output_holds_the_share_over_destinations_and_kinds(tmp_path):
     out0 = tmp_path / "zero" / "fine_tune.jsonl"
     assert main(["--offline", "--quiet", "--seeds", str(SEEDS), "--out", str(out0), "--misconceptions", "0"]) == 0
     assert "misconception" not in (tmp_path / "zero" / "fine_tune.meta.jsonl").read_text("utf-8")
+
+
+def test_gemini_makes_misconception_lines_and_the_gates_refuse_its_slips(tmp_path, monkeypatch, ten_seeds):
+    from conftest import seed_file
+    from fake_gemini import FakeGemini, default_responder, default_variants, ok_response, seed_from_request
+
+    slip = "Dạ, đúng rồi ạ, chỗ đó đẹp lắm, bạn cứ đi nhé."  # agrees with whatever the premise was
+
+    def slipping(body):
+        seed = seed_from_request(body) or {}
+        if not seed.get("id", "").startswith("M-"):
+            return default_responder(body)
+        variants = default_variants(seed, seed["n"])
+        variants[0] = {**variants[0], "assistant": slip}  # the first rewrite of every row takes the premise as true
+        return ok_response(json.dumps({"variants": variants}, ensure_ascii=False))
+
+    with FakeGemini(responder=slipping) as fake:
+        monkeypatch.setenv("GEMINI_API_KEY", "test-key")
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.base_url)
+        out = tmp_path / "out.jsonl"
+        seeds = seed_file(tmp_path / "seeds.csv", ten_seeds)
+        flags = ["--seeds", str(seeds), "--out", str(out), "--quiet", "--n", "4", "--misconceptions", "0.25", "--backoff", "0.01"]
+        assert main(flags) == 0
+        asked = {(seed_from_request(r.body) or {}).get("id", "") for r in fake.requests}
+    assert len({seed_id for seed_id in asked if seed_id.startswith("M-")}) == 11  # 10 wanted, one row to spare
+    metas = [json.loads(line) for line in out.with_name("out.meta.jsonl").read_text("utf-8").splitlines()]
+    lines = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    tagged = [(meta, line) for meta, line in zip(metas, lines) if "misconception" in meta]
+    assert len(lines) == 40 and len(tagged) == 10
+    assert all(meta["generator"] == "gemini" for meta, _ in tagged)  # the fake's rewrites pass, none filled offline
+    assert len({meta["misconception"] for meta, _ in tagged}) == 10  # spread: one line per row first
+    for meta, line in tagged:
+        user, answer = line["messages"][1]["content"], line["messages"][2]["content"]
+        row = next(row for row in ROWS if row.key == meta["misconception"])
+        sample = replace(misconception_sample(row, "polite", random.Random(0)), user=user, assistant=answer)
+        assert check_misconception(sample) == "" and answer != slip, (user, answer)
+    rejected = [json.loads(line) for line in out.with_name("out.rejected.jsonl").read_text("utf-8").splitlines()]
+    assert {r["reason"] for r in rejected if r["assistant"] == slip} == {"missing-correction"}

@@ -37,11 +37,20 @@ def build_manifest(seeds_path: Path, flags: dict, run: RunReport, seconds: float
         "by_generator": report.get("by_generator", {}),
         "api_calls": report.get("api_calls", 0),
         "cache_hits": report.get("cache_hits", 0),
-        "tokens": report.get("tokens", {}),  # Gemini API usage of the run
+        "tokens": report.get("tokens", {}),  # Gemini API usage of the run, thinking ("thoughts") included
+        "served_models": report.get("served_models", {}),  # replies per model that answered (modelVersion)
+        "margin": report.get("margin", {}),  # extra variants asked on first requests, and their estimated output tokens
+        "cost_usd": _cost(report),  # at the catalogue's prices of the serving model; None: unknown
         "example_tokens": _example_tokens(report.get("example_tokens", {})),
         "duration_seconds": round(seconds, 3),
         "exit_status": exit_status,
     }
+
+
+def _cost(report: dict) -> float | None:
+    """Return what the run spent in USD: its live calls plus a collected batch job (Batch prices); None if unknown."""
+    costs = [report.get("cost_usd", 0.0), *([report["batch"].get("cost_usd", 0.0)] if report.get("batch") else [])]
+    return None if None in costs else round(sum(costs), 6)
 
 
 def _example_tokens(stats: dict[str, dict]) -> dict[str, dict]:

@@ -38,7 +38,7 @@ class RunReport:
     dropped: dict[str, int]
     fallbacks: dict[str, int]
     diversity: dict
-    api: dict = field(default_factory=dict)  # a Gemini run: model, api_calls, cache_hits, tokens, failed_attempts, fallback_share
+    api: dict = field(default_factory=dict)  # a Gemini run: model, api_calls, cache_hits, tokens, failed_attempts, served_models, cost_usd, fallback_share
     batch: dict | None = None  # with --batch: the job's summary
     files: BundleSummary | None = None
 
@@ -109,9 +109,19 @@ def summary_lines(run: RunReport) -> list[str]:
             f"similarity within a seed mean {d['mean_similarity_within_seed']:.2f} max {d['max_similarity_within_seed']:.2f}"
         )
     if "api_calls" in report:
-        tokens = report.get("tokens", {}).get("total", 0)
-        lines.append(f"  {report['model']}: {report['api_calls']} API calls, {report['cache_hits']} cache hits, {tokens} tokens")
+        lines.append(_usage_line(report))
+    if report.get("served_models"):
+        lines.append("  replies served by: " + ", ".join(f"{name} {count}" for name, count in report["served_models"].items()))
     return lines
+
+
+def _usage_line(report: dict) -> str:
+    """Return the line on API calls, tokens (thinking included) and what they cost."""
+    tokens = report.get("tokens", {})
+    cost = report.get("cost_usd")
+    money = "cost unknown (model not in the catalogue)" if cost is None else f"cost ${cost:.4f} USD"
+    return (f"  {report['model']}: {report['api_calls']} API calls, {report['cache_hits']} cache hits, "
+            f"{tokens.get('total', 0)} tokens ({tokens.get('thoughts', 0)} of them thinking), {money}")
 
 
 def fallback_share(samples: Sequence[Sample]) -> float:

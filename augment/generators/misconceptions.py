@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain, zip_longest
 
+from augment.generators.base import Generator
 from augment.knowledge.misconceptions import Misconception, closers, kind_table, misconceptions
 from augment.records import Sample, Seed
 from augment.text import nfc, strip_diacritics
@@ -19,7 +21,7 @@ def misconception_seed(row: Misconception) -> Seed:
     table = kind_table(row.kind)
     question = row.fill(table["polite"][0])
     answer = " ".join([row.fill(table["correction"][0]), row.needs[0], closers()[0]])
-    return Seed(f"M-{row.key}", table["intent"], row.place, nfc(question), nfc(answer))
+    return Seed(f"M-{row.key}", table["intent"], row.place, nfc(question), nfc(answer), misconception=row.key)
 
 
 def misconception_sample(row: Misconception, register: str, rng: random.Random) -> Sample:
@@ -36,6 +38,33 @@ def misconception_sample(row: Misconception, register: str, rng: random.Random) 
     )
 
 
+def primary_misconceptions(generator: Generator, share: float, lines: int, random_seed: int) -> list[Sample]:
+    """Ask the primary generator (Gemini) for rewrites of every misconception's synthetic seed; return them tagged.
+
+    The rewrites are only candidates: add_misconceptions keeps one when the correction gates back it, and fills
+    what they refuse, or what a failed call never gave, from the offline templates.
+    """
+    seeds, per_row = misconception_requests(share, lines, random_seed)
+    if not seeds:
+        return []
+    by_row = {generation.seed.misconception: generation.samples for generation in generator.generate(seeds, per_row)}
+    # Round-robin over the rows, so the first candidates taken spread over destinations and kinds.
+    spread = zip_longest(*(by_row.get(seed.misconception, []) for seed in seeds))
+    return [sample for turn in spread for sample in turn if sample is not None and sample.misconception]
+
+
+def misconception_requests(share: float, lines: int, random_seed: int) -> tuple[list[Seed], int]:
+    """Return the synthetic seeds a run asks the primary generator to rewrite, and how many rewrites of each."""
+    wanted = round(share * lines)
+    if wanted <= 0:
+        return [], 0
+    rows = list(misconceptions())
+    random.Random(f"misconception-rows-{random_seed}").shuffle(rows)  # nights differ in which rows go first
+    rows = rows[: min(len(rows), wanted + 1)]  # a call per row asked: a small share asks few rows
+    per_row = -(-wanted // len(rows)) + 1  # one spare per row: the gates refuse some rewrites
+    return [misconception_seed(row) for row in rows], per_row
+
+
 def _candidates(count: int, rng: random.Random) -> Iterator[Sample]:
     """Yield samples spread over the table: every row in turn, each time in the next register."""
     rows = misconceptions()
@@ -46,9 +75,12 @@ def _candidates(count: int, rng: random.Random) -> Iterator[Sample]:
 
 
 def add_misconceptions(
-    samples: Sequence[Sample], share: float, random_seed: int, check: Check
+    samples: Sequence[Sample], share: float, random_seed: int, check: Check, preferred: Iterable[Sample] = ()
 ) -> tuple[list[Sample], list[tuple[Sample, str]]]:
-    """Replace round(share x lines) plain variants with misconception samples; return the lines and the refused."""
+    """Replace round(share x lines) plain variants with misconception samples; return the lines and the refused.
+
+    preferred holds the primary generator's candidates, taken first; the offline templates make up the rest.
+    """
     wanted = round(share * len(samples))
     if wanted <= 0:
         return list(samples), []
@@ -56,7 +88,7 @@ def add_misconceptions(
     made: list[Sample] = []
     refused: list[tuple[Sample, str]] = []
     seen: set[str] = set()
-    for sample in _candidates(wanted, rng):
+    for sample in chain(preferred, _candidates(wanted, rng)):
         if len(made) == wanted:
             break
         reason = check(sample) or ("duplicate" if sample.user in seen else "")

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 
+from augment.quality.corrections import check_misconception
 from augment.quality.dedup import Deduper
 from augment.quality.gates import check_sample, seed_sample
 from augment.knowledge.prompting import render_prompt, system_prompt
@@ -114,7 +115,10 @@ def to_sample(seed: Seed, item: dict) -> Sample | None:
     user, assistant = item.get("user"), item.get("assistant")
     if not (isinstance(user, str) and user.strip() and isinstance(assistant, str) and assistant.strip()):
         return None
-    return Sample(seed, nfc(user).strip(), nfc(assistant).strip(), "gemini", _method(item.get("method")), _register(item.get("register")))
+    return Sample(
+        seed, nfc(user).strip(), nfc(assistant).strip(), "gemini", _method(item.get("method")),
+        _register(item.get("register")), misconception=seed.misconception,
+    )
 
 
 def _label(value: object) -> str:
@@ -140,8 +144,11 @@ class VariantPool:
         self.samples: list[Sample] = []
         self.usable: list[str] = []
         self.invalid = 0
+        self.judged = 0  # items taken and judged (the rest of a reply past the last one missing is ignored)
         self._deduper = Deduper()
         self._deduper.admit(seed_sample(seed))
+        # A misconception's synthetic seed is not what its rewrites are held to: its correction is.
+        self._check = check_misconception if seed.misconception else check_sample
 
     @property
     def seen(self) -> list[str]:
@@ -167,12 +174,13 @@ class VariantPool:
         for item in items:
             if not self.missing:
                 break
+            self.judged += 1
             sample = to_sample(self.seed, item)
             if sample is None:
                 self.invalid += 1
                 continue
             self.samples.append(sample)
-            if not (check_sample(sample) or self._deduper.admit(sample)):
+            if not (self._check(sample) or self._deduper.admit(sample)):
                 self.usable.append(sample.user)
                 added += 1
         return added

@@ -29,6 +29,7 @@ class Destination:
     climate: str = ""
     altitude_m: tuple[float, float] | None = None
     mean_temp_c: tuple[float, float] | None = None
+    max_temp_c: float | None = None  # the hottest daytime figure a sentence may give a cool highland place
     wards: tuple[str, ...] = ()
     island: bool = False
     rainy_months: tuple[int, int] | None = None  # first and last month of the rainy season
@@ -119,6 +120,7 @@ def _destination(d: dict, regions: dict[str, list[str]]) -> Destination:
         climate=d.get("climate", ""),
         altitude_m=_range(d.get("altitude_m")),
         mean_temp_c=_range(d.get("mean_temp_c")),
+        max_temp_c=d.get("max_temp_c"),
         wards=tuple(d.get("wards", ())),
         island=d.get("island", False),
         rainy_months=tuple(d["rainy_months"]) if "rainy_months" in d else None,

@@ -46,6 +46,16 @@ def closers() -> list[str]:
     return _data()["closers"]
 
 
+def backing(row: Misconception) -> str:
+    """Return the hand-checked sentences a misconception answer may draw on: its kind's corrections, its needs, closers."""
+    return "\n".join([row.fill(template) for template in kind_table(row.kind)["correction"]] + [*row.needs, *closers()])
+
+
+def find_misconception(key: str) -> Misconception | None:
+    """Return the misconception with this key, or None."""
+    return next((row for row in misconceptions() if row.key == key), None)
+
+
 @cache
 def misconceptions() -> tuple[Misconception, ...]:
     """Return every misconception: the ones derived from facts.toml, then the hand-written rows."""

@@ -29,6 +29,7 @@ REASONS = {
     "season": "fact-season",
     "hot": "fact-climate",
     "mean_temp": "fact-climate",
+    "peak_temp": "fact-climate",
     "region": "fact-region",
     "province": "fact-province",
     "altitude": "fact-altitude",
@@ -44,7 +45,7 @@ REASONS = {
 # a place right after it.
 _MODES = {
     "sea": "loose", "sea_object": "object", "snow": "loose", "snow_all_year": "loose", "season": "loose", "hot": "loose", "forbidden": "loose",
-    "region": "adjacent", "province": "adjacent", "altitude": "own", "mean_temp": "own",
+    "region": "adjacent", "province": "adjacent", "altitude": "own", "mean_temp": "own", "peak_temp": "own",
     "coast": "loose", "island": "adjacent", "mainland": "adjacent", "capital": "adjacent",
 }
 # Kinds asserted by their denial: "Nha Trang không có biển" says something false about a coastal city.
@@ -135,7 +136,7 @@ def _rules(unaccented: bool) -> Rules:
         return re.compile(_plain(pattern, unaccented))
 
     kinds = (
-        "sea", "sea_object", "snow", "snow_all_year", "season", "hot", "region", "province", "altitude", "mean_temp", "coast", "island",
+        "sea", "sea_object", "snow", "snow_all_year", "season", "hot", "region", "province", "altitude", "mean_temp", "peak_temp", "coast", "island",
         "mainland", "capital",
     )
     found = [(kind, p, "") for kind in kinds for p in v[kind]]
@@ -240,6 +241,8 @@ def _violates(match: re.Match, group: str, d: Destination, rules: Rules, unaccen
         return _out_of_range(match, group, d.altitude_m, unaccented)
     if kind == "mean_temp":
         return _out_of_range(match, group, d.mean_temp_c, unaccented)
+    if kind == "peak_temp":
+        return d.max_temp_c is not None and _out_of_range(match, group, (-10, d.max_temp_c), unaccented)
     return False
 
 

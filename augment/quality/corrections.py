@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from augment.knowledge.misconceptions import kind_table, misconceptions
+from augment.knowledge.misconceptions import backing, find_misconception, kind_table
 from augment.quality.claims import contradiction
 from augment.quality.gates import check_form, check_language
+from augment.quality.support import unsupported
 from augment.records import Sample
-from augment.text import fold, sentences
+from augment.text import fold, sentences, strip_diacritics
 
 # A sentence that holds a premise phrase must also deny it, else it restates the false belief as true.
 _NEGATION = re.compile(r"\b(?:không|chẳng|chả|chưa|đâu có|đính chính|nhầm|hiểu lầm)\b")
@@ -18,7 +19,7 @@ def check_correction(sample: Sample) -> str:
     """Return "missing-correction" or "repeats-premise" for a misconception sample that fails, "" otherwise."""
     if not sample.misconception:
         return ""
-    row = next((m for m in misconceptions() if m.key == sample.misconception), None)
+    row = find_misconception(sample.misconception)
     if row is None:
         return "missing-correction"
     table = kind_table(row.kind)
@@ -33,8 +34,34 @@ def check_correction(sample: Sample) -> str:
     return finding.reason if finding else ""
 
 
+def check_premise(sample: Sample) -> str:
+    """Return "premise-lost" when the user turn no longer carries its misconception's false premise."""
+    row = find_misconception(sample.misconception) if sample.misconception else None
+    if row is None:
+        return ""
+    user = _plain(sample.user)
+    for group in kind_table(row.kind)["cues"]:
+        if not any(re.search(rf"(?<!\w){re.escape(_plain(row.fill(cue)))}(?!\w)", user) for cue in group):
+            return "premise-lost"
+    return ""
+
+
+def _plain(text: str) -> str:
+    """Return text folded and without diacritics: users type the premise either way."""
+    return strip_diacritics(fold(text))
+
+
+def check_backed(sample: Sample) -> str:
+    """Return "unsupported-claim" when an answer sentence is backed by none of its row's hand-checked sentences."""
+    row = find_misconception(sample.misconception) if sample.misconception else None
+    if row is None:
+        return ""
+    # The generator never vouches for itself: a paraphrased answer may say only what the table says.
+    return "unsupported-claim" if unsupported(sample.assistant, backing(row), row.place, names=sample.user) else ""
+
+
 # A misconception sample hangs on a synthetic seed: fidelity to it is not the test, its correction is.
-MISCONCEPTION_CHECKS = (check_form, check_language, check_correction)
+MISCONCEPTION_CHECKS = (check_form, check_language, check_premise, check_correction, check_backed)
 
 
 def check_misconception(sample: Sample) -> str:

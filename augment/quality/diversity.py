@@ -29,10 +29,11 @@ def _distinct(token_lists: Iterable[list[str]], n: int) -> float:
 
 def within_seed_similarity(samples: Sequence[Sample]) -> tuple[float, float]:
     """Return the mean and the highest pairwise similarity of user turns that share a seed."""
-    return _within_seed((seed_id, grams) for seed_id, _, grams in _turns(samples, {}))
+    return similarity_within_seed((seed_id, grams) for seed_id, _, grams in _turns(samples, {}))
 
 
-def _within_seed(turns: Iterable[tuple[str, AbstractSet[str]]]) -> tuple[float, float]:
+def similarity_within_seed(turns: Iterable[tuple[str, AbstractSet[str]]]) -> tuple[float, float]:
+    """Return the mean (per seed, then over seeds) and highest similarity of (seed id, n-grams) turns sharing a seed."""
     # The similarity dedup uses (Jaccard of unaccented syllable 1-2-grams); the mean is taken per seed first, so
     # seeds with more samples do not weigh more.
     by_seed: dict[str, list[AbstractSet[str]]] = defaultdict(list)
@@ -51,7 +52,7 @@ def diversity(samples: Sequence[Sample], fingerprints: Mapping[str, Fingerprint]
     """Return the diversity figures of the user turns for the run report; fingerprints saves keying known turns again."""
     turns = _turns(samples, fingerprints or {})
     tokens = [key.split() for _, key, _ in turns]  # split once for both n
-    mean, highest = _within_seed((seed_id, grams) for seed_id, _, grams in turns)
+    mean, highest = similarity_within_seed((seed_id, grams) for seed_id, _, grams in turns)
     return {
         "distinct_1": round(_distinct(tokens, 1), 4),
         "distinct_2": round(_distinct(tokens, 2), 4),

@@ -14,6 +14,8 @@ from augment.errors import BatchPending, InputError, RunError
 from augment.dataset.export import sibling, write_atomically
 from augment.generators.gemini.batch_api import BatchCallFailed, BatchReply, BatchStatus, GeminiBatches
 from augment.generators.gemini.client import GeminiGenerator
+from augment.generators.gemini.models import cost_usd
+from augment.generators.gemini.margin import Margin
 from augment.generators.gemini.plan import Request, RequestPlanner
 from augment.generators.gemini.replies import answer_record, junk_record
 from augment.generators.variants import parse_variants
@@ -80,8 +82,8 @@ def prepare_batch(generator: GeminiGenerator, seeds: Sequence[Seed], wanted: int
     """Get a batch job's replies into the cache, submitting one if none is recorded; raise BatchPending while it runs."""
     path = state_path(out)
     job = BatchJob.load(path)
-    planner = RequestPlanner(generator.settings)
     with ResponseCache(generator.settings.cache) as cache:
+        planner = RequestPlanner(generator.settings, Margin.load(cache))  # the live path's first requests, margin included
         requests = [] if job else plan_requests(planner, seeds, wanted, cache)
         if not job and not requests:
             log.info("batch: every request is in the cache already; nothing to submit")
@@ -145,7 +147,8 @@ def _settle(job: BatchJob, status: BatchStatus, cache: ResponseCache, path: Path
         path.unlink()
         collected = len(status.replies) - failed
         log.info("batch: %s %s: %d replies cached, %d items failed (sent live instead)", job.name, status.state.lower(), collected, failed)
-        return summary | {"collected": collected, "failed_items": failed, "tokens": status.tokens}
+        spent = cost_usd(job.model, status.tokens.get("prompt", 0), status.tokens.get("output", 0) + status.tokens.get("thoughts", 0), batch=True)
+        return summary | {"collected": collected, "failed_items": failed, "tokens": status.tokens, "cost_usd": spent}
     if status.state in _GIVE_UP:
         path.unlink()
         log.warning("batch: %s ended %s; its seeds go through the live path", job.name, status.state)
@@ -162,7 +165,7 @@ def _record(reply: BatchReply) -> str:
     # judge the variants when the live path replays it.
     if reply.problem or not parse_variants(reply.text)[0]:
         return junk_record(reply.problem or "unusable", len(reply.text))
-    return answer_record(reply.text)
+    return answer_record(reply.text, reply.served)
 
 
 def pending_job_note(out: Path) -> str:

@@ -20,6 +20,7 @@ class BatchReply:
     text: str = ""
     problem: str = ""
     error: str = ""
+    served: str = ""  # the model that answered (modelVersion)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,4 +101,4 @@ def _batch_reply(item, key: str, tokens: Counter) -> BatchReply:
         return BatchReply(key, error=f"code {error.code}: {error.message}" if error else "no response")
     sdk.add_usage(tokens, item.response.usage_metadata)
     text, problem = sdk.reply_text(item.response)
-    return BatchReply(key, text, problem)
+    return BatchReply(key, text, problem, served=sdk.served_model(item.response))

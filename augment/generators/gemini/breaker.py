@@ -34,12 +34,8 @@ class Breaker:
         self.limit = limit
         self.streak: Counter = Counter()  # the reasons of the failures since the last success
         self.skipped = 0  # seeds left to the offline generator because the breaker was open
-        self._open = asyncio.Event()
-
-    @property
-    def open(self) -> bool:
-        """Tell whether the breaker has tripped."""
-        return self._open.is_set()
+        self.open = False  # stays open for the rest of the run, over every event loop the run uses
+        self._waiters: set[asyncio.Future] = set()  # calls in flight, each woken if the breaker trips
 
     def record(self, reason: str) -> bool:
         """Count one answer ("" or a failure reason); return True if this one tripped the breaker."""
@@ -51,7 +47,10 @@ class Breaker:
         self.streak[reason] += 1
         if sum(self.streak.values()) < self.limit:
             return False
-        self._open.set()
+        self.open = True
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
         return True
 
     def check(self) -> None:
@@ -61,11 +60,14 @@ class Breaker:
 
     async def guard(self, call: Awaitable[T]) -> T:
         """Await call, but abandon it and raise BreakerOpen as soon as the breaker trips (no waiting out a timeout)."""
+        self.check()
         task = asyncio.ensure_future(call)
-        tripped = asyncio.ensure_future(self._open.wait())
+        tripped = asyncio.get_running_loop().create_future()
+        self._waiters.add(tripped)
         try:
             await asyncio.wait({task, tripped}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self._waiters.discard(tripped)
             tripped.cancel()
             if not task.done():
                 task.cancel()

@@ -19,6 +19,8 @@ from augment.generators.gemini import sdk
 from augment.generators.gemini.batch_api import GeminiBatches
 from augment.generators.gemini.breaker import Breaker, BreakerOpen, trip_after
 from augment.generators.gemini.cache import ResponseCache
+from augment.generators.gemini.margin import Margin
+from augment.generators.gemini.models import cost_usd, lookup, same_model
 from augment.generators.gemini.plan import Request, RequestPlanner
 from augment.generators.gemini.replies import cached_answer, reply_limit, reply_record
 from augment.generators.gemini.ratelimit import PrioritySlots, RateLimiter
@@ -38,6 +40,11 @@ class GeminiGenerator(Generator):
     def __init__(self, api_key: str, settings: GeminiSettings = GeminiSettings()):
         self._api_key = api_key
         self.settings = settings
+        # Counted over every generate() call of the run (the seeds, then the misconception rows).
+        self._running = {"api_calls": 0, "cache_hits": 0, "tokens": Counter(), "failed_attempts": Counter(),
+                         "served_models": Counter(), "cost_usd": 0.0, "unpriced_replies": 0,
+                         # One breaker and one margin for the whole run, over each generate() call (seeds, then rows).
+                         "breaker": Breaker(trip_after(settings.concurrency)), "margin": None}
         self.stats: dict = {}
 
     def __repr__(self) -> str:  # never show the key
@@ -49,15 +56,13 @@ class GeminiGenerator(Generator):
 
     def generate(self, seeds: Sequence[Seed], n: int) -> Iterator[Generation]:
         """Yield one Generation per seed as its calls complete (completion order, not file order)."""
-        self.stats = {"api_calls": 0, "cache_hits": 0, "tokens": Counter(), "failed_attempts": Counter()}
         try:
             if n < 1:
                 yield from (Generation(seed) for seed in seeds)
             else:
                 yield from self._generate(seeds, n)
         finally:
-            self.stats["tokens"] = dict(self.stats["tokens"])
-            self.stats["failed_attempts"] = dict(sorted(self.stats["failed_attempts"].items()))
+            self.stats = _report_stats(self._running)
 
     def _generate(self, seeds: Sequence[Seed], n: int) -> Iterator[Generation]:
         results: queue.Queue = queue.Queue()
@@ -81,7 +86,7 @@ class GeminiGenerator(Generator):
         session = None
         tasks: list[asyncio.Task] = []
         try:
-            session = _Session(self._api_key, self.settings, self.stats)
+            session = _Session(self._api_key, self.settings, self._running)
             tasks = [asyncio.create_task(_deliver(session, seed, n, put)) for seed in seeds]
             await asyncio.gather(*tasks)
         except Exception as error:  # noqa: BLE001 - handed to the consuming thread, which raises it
@@ -118,6 +123,18 @@ class _LoopThread:
         self.loop.close()
 
 
+def _report_stats(running: dict) -> dict:
+    """Return the running counts as the report shows them: plain dicts, cost rounded."""
+    stats = {**running, "tokens": dict(running["tokens"]), "served_models": dict(running["served_models"].most_common())}
+    stats["failed_attempts"] = dict(sorted(running["failed_attempts"].items()))
+    breaker, margin = stats.pop("breaker"), stats.pop("margin")
+    stats |= {"breaker": breaker.summary()} if breaker.open else {}
+    stats |= {"margin": margin.summary(running["tokens"]["output"])} if margin else {}
+    # A reply from a model without catalogue prices leaves the cost unknown rather than too low.
+    unpriced = stats.pop("unpriced_replies")
+    stats["cost_usd"] = None if unpriced else round(running["cost_usd"], 6)
+    return stats
+
 class _Session:
     """One run's client, limits, cache and counters; lives on the generator's event loop."""
 
@@ -128,18 +145,23 @@ class _Session:
         self.cache = ResponseCache(settings.cache) if settings.cache else None
         self.slots = PrioritySlots(settings.concurrency)
         self.limiter = RateLimiter(settings.rpm)
-        self.planner = RequestPlanner(settings)
+        if stats["margin"] is None:
+            stats["margin"] = Margin.load(self.cache)
+        self.margin = stats["margin"]
+        self.planner = RequestPlanner(settings, self.margin)
         self.system = self.planner.system
         self.rejected: Rejected | None = None
-        self.breaker = Breaker(trip_after(settings.concurrency))
+        self.breaker = stats["breaker"]
+        self._warned_served: set[str] = set()
         self._repeats: Counter = Counter()
         self._replayed_unusable: set[str] = set()  # seeds a cached reply gave nothing usable
+        self._replied: set[str] = set()  # seeds that got a reply: only a seed's first request carries the margin
         self._jitter = wait_exponential_jitter(initial=settings.backoff, max=settings.max_backoff, jitter=settings.backoff)
 
     async def close(self) -> None:
-        """Release connections and the cache; put a tripped breaker in the report."""
-        if self.breaker.open:
-            self.stats["breaker"] = self.breaker.summary()
+        """Release connections and the cache, keeping this run's rejection counts in it."""
+        if self.cache is not None:
+            self.margin.save(self.cache)  # the next run sizes its margin from this one's rejections too
         await self.client.aio.aclose()
         self.client.close()
         if self.cache is not None:
@@ -181,41 +203,55 @@ class _Session:
         """Make or replay one request for the variants still missing; raise AttemptFailed if still short."""
         if self.rejected:
             raise self.rejected
-        request = self.planner.request(pool, self._repeats)
-        text, problem, replayed = await self._reply(request, pool, first)
+        needed, judged = pool.missing, pool.judged
+        if pool.seed.id in self._replied:
+            request = self.planner.request(pool, self._repeats)
+        else:
+            request = self.planner.first_request(pool, self._repeats, self.cache)
+        text, problem, served, replayed = await self._reply(request, pool, first)
         items, damage = parse_variants(text) if not problem else ([], problem)
         # The gates cost milliseconds per sample: off the loop thread, so other seeds' requests start on time.
         usable = await asyncio.to_thread(pool.add, items)
+        if not replayed:
+            self._measure(request.n, request.n - needed, pool.judged - judged, usable)
         if replayed and not usable:
             self._replayed_unusable.add(pool.seed.id)
         elif not replayed and self.cache is not None:
             # Stored once judged: only a reply that gave usable variants is replayed by later runs; junk is recorded
             # as junk (reason and length), so a night of bad replies cannot make the next night replay them.
-            record = reply_record(text, problem, usable > 0, reply_limit(pool.seed, request.n))
+            record = reply_record(text, problem, usable > 0, reply_limit(pool.seed, request.n), served)
             self.cache.put(request.key, self.settings.model, record)
         if problem:
             self._fail(AttemptFailed(problem, backoff=False))
         if pool.missing:
             self._fail(AttemptFailed(damage or "too-few", backoff=False))
 
-    async def _reply(self, request: Request, pool: VariantPool, first: bool) -> tuple[str, str, bool]:
-        """Return the next reply to this request, its problem, and whether it was replayed from the cache."""
-        text = cached_answer(self.cache.get(request.key)) if self.cache else None
-        if text is not None and self.settings.refresh_cache and not pool.can_use(parse_variants(text)[0]):
+    def _measure(self, asked: int, extra: int, judged: int, usable: int) -> None:
+        """Count a live reply's variants asked (the margin's among them) and rejected, for the report and next run."""
+        self.margin.asked["variants"] += asked
+        self.margin.asked["extra"] += extra
+        self.margin.count(judged, judged - usable)
+
+    async def _reply(self, request: Request, pool: VariantPool, first: bool) -> tuple[str, str, str, bool]:
+        """Return the next reply to this request, its problem, its serving model, and whether the cache replayed it."""
+        answer = cached_answer(self.cache.get(request.key)) if self.cache else None
+        if answer is not None and self.settings.refresh_cache and not pool.can_use(parse_variants(answer[0])[0]):
             self._note("refreshed")
-            text = None  # --refresh-cache: a stored reply that gives nothing usable today is asked again
-        if text is not None:
+            answer = None  # --refresh-cache: a stored reply that gives nothing usable today is asked again
+        if answer is not None:
             self.stats["cache_hits"] += 1
-            problem, replayed = "", True
+            (text, served), problem, replayed = answer, "", True
         else:
-            text, problem = await self._call(request.prompt, request.params, first)
+            text, problem, served = await self._call(request.prompt, request.params, first)
             replayed = False
+        self._note_served(served)
+        self._replied.add(pool.seed.id)
         # Counted only after a reply: a request that got none (429, 5xx, timeout) is resent with the same seed.
         self._repeats[request.identity] += 1
-        return text, problem, replayed
+        return text, problem, served, replayed
 
-    async def _call(self, prompt: str, params: dict, first: bool) -> tuple[str, str]:
-        """Send one generateContent request within the concurrency and rate limits; return its text and problem."""
+    async def _call(self, prompt: str, params: dict, first: bool) -> tuple[str, str, str]:
+        """Send one generateContent request within the concurrency and rate limits; return text, problem, served model."""
         self.breaker.check()
         # Retries and follow-ups go before first requests: a started seed finishes instead of queueing behind all.
         async with self.slots.slot(priority=1 if first else 0):
@@ -237,8 +273,9 @@ class _Session:
                 self._answered(failure.reason if isinstance(failure, AttemptFailed) else "")
                 self._fail(failure)
         self._answered("")
-        self._count_usage(response)
-        return sdk.reply_text(response)
+        served = sdk.served_model(response)
+        self._count_usage(response, served)
+        return (*sdk.reply_text(response), served)
 
     def _answered(self, reason: str) -> None:
         """Tell the breaker how a request ended; say so in one line if that tripped it."""
@@ -254,8 +291,27 @@ class _Session:
         """Count an event that is in the report only when it happened."""
         self.stats[event] = self.stats.get(event, 0) + 1
 
-    def _count_usage(self, response) -> None:
-        sdk.add_usage(self.stats["tokens"], response.usage_metadata)
+    def _count_usage(self, response, served: str) -> None:
+        """Add the reply's tokens, and their cost at the prices of the model that served it."""
+        reply_tokens: Counter = Counter()
+        sdk.add_usage(reply_tokens, response.usage_metadata)
+        self.stats["tokens"].update(reply_tokens)
+        # Google bills a routed request at the serving model's rates; a serving model without prices: the requested one's.
+        priced = served if lookup(served) else self.settings.model
+        cost = cost_usd(priced, reply_tokens["prompt"], reply_tokens["output"] + reply_tokens["thoughts"])
+        if cost is None:
+            self.stats["unpriced_replies"] += 1
+        else:
+            self.stats["cost_usd"] += cost
+
+    def _note_served(self, served: str) -> None:
+        """Count a reply under the model that served it; warn once per model that is not the one requested."""
+        requested = self.settings.model
+        self.stats["served_models"][served or requested] += 1
+        if not same_model(requested, served) and served not in self._warned_served:
+            self._warned_served.add(served)
+            log.warning("Gemini answered with %s, not the requested %s (Google routes retired ids to newer models; "
+                        "settings were chosen for %s): pass --model %s", served, requested, requested, served)
 
     def _note_rejection(self, rejected: Rejected) -> None:
         """Switch the run offline with one warning, or stop it when fallback is off."""

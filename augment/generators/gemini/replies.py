@@ -19,9 +19,9 @@ def reply_limit(seed: Seed, asked: int) -> int:
     return asked * (2 * (len(seed.question) + len(seed.answer)) + _SLACK_PER_VARIANT) + _SLACK_PER_REPLY
 
 
-def answer_record(text: str) -> str:
-    """Return the cache record of a reply that gave at least one usable variant: replayed by later runs."""
-    return json.dumps({"text": text, "problem": ""}, ensure_ascii=False)
+def answer_record(text: str, served: str = "") -> str:
+    """Return the cache record of a reply that gave at least one usable variant, with the model that served it."""
+    return json.dumps({"text": text, "problem": "", "served": served}, ensure_ascii=False)
 
 
 def junk_record(reason: str, chars: int) -> str:
@@ -29,17 +29,17 @@ def junk_record(reason: str, chars: int) -> str:
     return json.dumps({"junk": reason, "chars": chars})
 
 
-def reply_record(text: str, problem: str, usable: bool, limit: int) -> str:
+def reply_record(text: str, problem: str, usable: bool, limit: int, served: str = "") -> str:
     """Return what to store for one reply: an answer when it gave usable variants and fits the limit, else junk."""
     if problem or not usable:
         return junk_record(problem or "unusable", len(text))
     if len(text) > limit:
         return junk_record("too-large", len(text))
-    return answer_record(text)
+    return answer_record(text, served)
 
 
-def cached_answer(stored: str | None) -> str | None:
-    """Return the text of a stored answer to replay, or None when there is none (missing, junk, unreadable)."""
+def cached_answer(stored: str | None) -> tuple[str, str] | None:
+    """Return the text and serving model of a stored answer to replay; None if there is none (missing, junk, unreadable)."""
     if stored is None:
         return None
     try:
@@ -49,4 +49,4 @@ def cached_answer(stored: str | None) -> str | None:
     # Junk records, and records of earlier versions that kept failed replies with their problem, are asked again.
     if not isinstance(reply, dict) or reply.get("problem") or not isinstance(reply.get("text"), str):
         return None
-    return reply["text"]
+    return reply["text"], str(reply.get("served") or "")

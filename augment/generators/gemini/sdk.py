@@ -8,11 +8,15 @@ import re
 import time
 from collections import Counter
 
+from augment.generators.gemini.models import default_model
+
 # A server asking for a longer wait than this (a daily quota spent) is not waited for: the seed falls back at once.
 MAX_RETRY_AFTER = 120.0
 _BLOCKING_FINISH = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY", "LANGUAGE"}
 _KEY_CODES = {401, 403}
 _RETRY_DELAY_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+# A 400 about these generation settings is the model refusing what every request of the run carries.
+_SETTINGS_RE = re.compile(r"thinking|temperature", re.IGNORECASE)
 
 
 def new_client(api_key: str, timeout: float):
@@ -29,6 +33,26 @@ def content_config(system: str, params: dict):
     from google.genai import types
 
     return types.GenerateContentConfig(system_instruction=system, **params)
+
+
+def get_model(api_key: str, model: str, timeout: float) -> dict:
+    """Ask Gemini for one model's metadata (models.get, no tokens spent); raise the SDK's error if it has none."""
+    client = new_client(api_key, timeout)
+    try:
+        info = client.models.get(model=model)
+    finally:
+        client.close()
+    return {"name": info.name or "", "version": info.version or "", "display_name": info.display_name or ""}
+
+
+def error_summary(error) -> str:
+    """Return an SDK APIError as "HTTP code STATUS: Google's message"."""
+    return f"HTTP {error.code} {error.status or ''}: {error.message or ''}".replace(" :", ":")
+
+
+def served_model(response) -> str:
+    """Return the model that answered (the response's modelVersion), "" when it does not say."""
+    return getattr(response, "model_version", None) or ""
 
 
 def is_api_error(error: BaseException) -> bool:
@@ -81,6 +105,7 @@ def add_usage(tokens: Counter, usage) -> None:
         return
     tokens["prompt"] += usage.prompt_token_count or 0
     tokens["output"] += usage.candidates_token_count or 0
+    tokens["thoughts"] += usage.thoughts_token_count or 0  # billed as output
     tokens["total"] += usage.total_token_count or 0
 
 
@@ -89,7 +114,9 @@ def _classify_api_error(error, model: str) -> AttemptFailed | Rejected:
     if code in _KEY_CODES or (code == 400 and _mentions_key(error)):
         return Rejected("key-rejected", f"Gemini rejected the API key (HTTP {code} {error.status}); check GEMINI_API_KEY or GOOGLE_API_KEY")
     if code == 404:
-        return Rejected("model-not-found", f"Gemini has no model '{model}' (HTTP 404); pass a current one with --model")
+        return Rejected("model-not-found", f"Gemini has no model {model} ({error_summary(error)}); {_current_default()}")
+    if code == 400 and _SETTINGS_RE.search(error.message or ""):
+        return Rejected("settings-refused", f"model {model} refused the generation settings ({error_summary(error)}); {_current_default()}")
     if code == 429:
         wait = _retry_after(error)
         return AttemptFailed("quota", retry=wait is None or wait <= MAX_RETRY_AFTER, retry_after=wait)
@@ -98,6 +125,10 @@ def _classify_api_error(error, model: str) -> AttemptFailed | Rejected:
     if code >= 500:
         return AttemptFailed("server-error", retry_after=_retry_after(error))
     return AttemptFailed("bad-request", retry=False)
+
+
+def _current_default() -> str:
+    return f"the catalogue's current default is {default_model()}: pass --model {default_model()}"
 
 
 def _mentions_key(error) -> bool:

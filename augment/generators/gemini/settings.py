@@ -8,8 +8,9 @@ from pathlib import Path
 
 from augment.generators.gemini.cache import DEFAULT_CACHE
 from augment.generators.gemini.envfile import check_key, key_source, load_env_file
+from augment.generators.gemini.models import default_model
 
-DEFAULT_MODEL = "gemini-2.5-flash"
+DEFAULT_MODEL = default_model()
 # The SDK's own precedence: GOOGLE_API_KEY wins when both are set.
 KEY_VARIABLES = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
 
@@ -41,7 +42,7 @@ class GeminiSettings:
     timeout: float = 60.0
     backoff: float = 1.0
     max_backoff: float = 30.0
-    temperature: float = 0.9
+    temperature: float | None = None  # --temperature; None: whatever the catalogue says for the model's family
     random_seed: int = 0
     cache: Path | None = DEFAULT_CACHE
     fallback: bool = True
