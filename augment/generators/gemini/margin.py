@@ -38,9 +38,14 @@ def extra_variants(needed: int, rate: float) -> int:
 
 
 def margins_to_try(needed: int, extra: int) -> list[int]:
-    """Return the margins a cached first request may have been asked with, this run's first."""
+    """Return the margins a cached first request may have been asked with, nearest to this run's first.
+
+    The rate moves little from one run to the next (half of it is history), so the margin moves a step or two; 0 is
+    what caches written before margins, or on a first night, hold.
+    """
     widest = math.ceil(MAX_EXTRA_SHARE * needed / (1 - _HIGHEST_RATE))
-    return [extra, *(other for other in range(widest + 1) if other != extra)]
+    near = [extra, 0, *(extra + step for distance in (1, 2) for step in (-distance, distance))]
+    return [margin for margin in dict.fromkeys(near) if 0 <= margin <= widest]
 
 
 def _short_risk(asked: int, extra: int, rate: float) -> float:
