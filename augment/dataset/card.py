@@ -244,10 +244,23 @@ def _contents_section(card: CardInput) -> str:
     parts += ["| user register | lines |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in card.report.get("by_register", {}).items())]
     parts += ["", "| grounding (retrieved-context block in the user turn) | lines |", "| --- | --- |",
               *(f"| {k} | {v} |" for k, v in card.report.get("by_grounding", {}).items())]
+    parts += _grounding_note(card.report)
     if card.report.get("by_misconception"):
         parts += ["", "| misconception (a false premise the answer corrects first) | lines |", "| --- | --- |",
                   *(f"| {k} | {v} |" for k, v in card.report["by_misconception"].items())]
     return "\n".join(parts)
+
+
+def _grounding_note(report: dict) -> list[str]:
+    """Say how many lines read a retrieved context, and how many price lines repeat the seed's own figures."""
+    g, p = report.get("grounding"), report.get("price_seed_figures")
+    if not g or not p:
+        return []
+    return ["", f"Grounded share: {g['share']:.0%} of the lines carry a retrieved context rendered from the seed's fact "
+            f"record ({g['grounded']} answer with the context's figures, {g['no_figure']} say the price is missing and "
+            f"how to check it; {g['several_passages']} contexts hold several passages: distractors about other "
+            f"subjects, or one per compared subject). Price lines that state the seed's own figures without a context: "
+            f"{p['lines']} of {p['of']} ({p['share']:.0%})."]
 
 
 def _intent_table(card: CardInput) -> str:

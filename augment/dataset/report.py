@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from augment.quality.diversity import diversity
 from augment.records import Sample
+from augment.text import amounts
 
 if TYPE_CHECKING:
     from augment.pipeline import Outcome
@@ -38,6 +39,7 @@ class RunReport:
     dropped: dict[str, int]
     fallbacks: dict[str, int]
     diversity: dict
+    grounding: dict = field(default_factory=dict)  # grounding_summary: share, counts, price lines' memorised figures
     api: dict = field(default_factory=dict)  # a Gemini run: model, api_calls, cache_hits, tokens, failed_attempts, served_models, cost_usd, fallback_share
     batch: dict | None = None  # with --batch: the job's summary
     files: BundleSummary | None = None
@@ -53,6 +55,7 @@ class RunReport:
             "dropped": self.dropped,
             "fallbacks": self.fallbacks,
             "diversity": self.diversity,
+            **self.grounding,
         }
         if self.files is not None:
             report |= {"formats": self.files.formats, "files": self.files.lines}
@@ -88,6 +91,7 @@ def build_report(
         dropped=dict(sorted(outcome.dropped.items())),
         fallbacks=dict(sorted(outcome.fallbacks.items())),
         diversity=diversity(selected, outcome.fingerprints),
+        grounding=grounding_summary(selected),
         api=api or {},
         batch=batch,
         files=files,
@@ -107,6 +111,13 @@ def summary_lines(run: RunReport) -> list[str]:
         lines.append(
             f"  diversity of user turns: distinct-1 {d['distinct_1']:.2f}, distinct-2 {d['distinct_2']:.2f}, "
             f"similarity within a seed mean {d['mean_similarity_within_seed']:.2f} max {d['max_similarity_within_seed']:.2f}"
+        )
+    if report.get("grounding"):
+        g, p = report["grounding"], report["price_seed_figures"]
+        lines.append(
+            f"  grounded share {g['share']:.2f} ({g['grounded']} with figures from the context, {g['no_figure']} without "
+            f"the price, {g['several_passages']} with several passages); price lines stating the seed's own figures "
+            f"without a context: {p['lines']} of {p['of']} ({p['share']:.0%})"
         )
     if "api_calls" in report:
         lines.append(_usage_line(report))
@@ -128,3 +139,27 @@ def fallback_share(samples: Sequence[Sample]) -> float:
     """Return the share of samples made offline because Gemini failed for their seed (0 for an empty list)."""
     fallen = sum(1 for sample in samples if sample.generator == "offline" and sample.fallback)
     return fallen / len(samples) if samples else 0.0
+
+
+def grounding_summary(samples: Sequence[Sample]) -> dict:
+    """Return the grounded share and counts, and the price lines that repeat their seed's prices without a context."""
+    grounded = [sample for sample in samples if sample.grounding]
+    price = [sample for sample in samples if sample.seed.intent == "price"]
+    memorised = [sample for sample in price if not sample.context and _seed_prices(sample.seed.answer) & amounts(sample.assistant)]
+    return {
+        "grounding": {
+            "share": round(len(grounded) / len(samples), 4) if samples else 0.0,
+            "grounded": sum(sample.grounding == "grounded" for sample in grounded),
+            "no_figure": sum(sample.grounding == "no-figure" for sample in grounded),
+            "several_passages": sum("\n[2] " in sample.context for sample in grounded),
+            "price_from_context": sum(sample.grounding == "grounded" for sample in price),
+        },
+        "price_seed_figures": {
+            "lines": len(memorised), "of": len(price), "share": round(len(memorised) / len(price), 4) if price else 0.0,
+        },
+    }
+
+
+def _seed_prices(answer: str) -> frozenset[float]:
+    """Return the seed answer's prices: its amounts of a thousand or more (đồng)."""
+    return frozenset(value for value in amounts(answer) if value >= 1000)

@@ -1,4 +1,4 @@
-"""Context-grounded samples: the answer's prices, times and distances come from a retrieved-context block."""
+"""Context-grounded samples: a retrieved context rendered from the seed's fact record, and an answer that reads it."""
 
 from __future__ import annotations
 
@@ -10,65 +10,23 @@ from dataclasses import replace
 from functools import cache, lru_cache
 from importlib import resources
 
-from augment.generators.offline import answer_openers, mask, starts_with_locked
-from augment.records import Sample, Seed
-from augment.text import sentences
+from augment.generators.contexts import SHAPES, capitalised, distractors, render_context
+from augment.generators.figures import vary
+from augment.generators.offline import answer_openers, starts_with_locked
+from augment.knowledge.seed_facts import FactRecord, record_for
+from augment.quality.grounding import cited_backed
+from augment.records import Sample
+from augment.text import amounts, sentences
 
 Check = Callable[[Sample], str]
 
-# Figures that drift in the real world and so may differ between the seed and retrieval. Altitudes ("1.500 m"),
-# temperatures, days and dates are foundational or come from the question: they are never varied.
-_PRICE_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,]|\s*m\b)")
-# Keys include their unit ("21 giờ", "3 km"), so substitution never touches the same digits elsewhere ("bé 5 tuổi").
-_CLOCK_RE = re.compile(r"(?<![\d:])(?P<h>[01]?\d|2[0-3])(?P<sep>:| giờ |h)(?P<m>[0-5]\d)(?!\d)|(?<![\d:])(?P<h2>[01]?\d|2[0-3]) giờ(?!\s*\d)")
-_DISTANCE_RE = re.compile(r"(?<![\d.,])(?P<d>\d+(?:,\d)?)(?P<unit>\s*km)\b")
-_NUMBER_RE = re.compile(r"\d+")
 _OPENING_RE = re.compile(r"^Dạ(?:\s+vâng)?\s*,\s*")
-_PARTICLE_RE = re.compile(r"\s+(?:ạ|nha|nhé)(?=[.!]?$)")
+_DIGIT_RE = re.compile(r"\d")
 
 
 @cache
 def _data() -> dict:
     return tomllib.loads(resources.files("augment.knowledge.data").joinpath("grounding.toml").read_text("utf-8"))
-
-
-@lru_cache(maxsize=1 << 16)  # the variants of a seed share a few answers, so most are scanned once
-def _figure_matches(answer: str) -> tuple[tuple[re.Match, ...], tuple[re.Match, ...], tuple[re.Match, ...]]:
-    """Return the answer's price, clock time and distance matches, in the order varied_figures draws for them."""
-    return tuple(_PRICE_RE.finditer(answer)), tuple(_CLOCK_RE.finditer(answer)), tuple(_DISTANCE_RE.finditer(answer))
-
-
-def varied_figures(answer: str, rng: random.Random) -> dict[str, str]:
-    """Map each price, clock time and distance in the answer to a different plausible value."""
-    data = _data()
-    prices, clocks, distances = _figure_matches(answer)
-    mapping: dict[str, str] = {}
-    for match in prices:
-        old = int(match.group(0).replace(".", ""))
-        new = max(5000, round(old * rng.choice(data["price_factors"]) / 5000) * 5000)
-        mapping.setdefault(match.group(0), f"{new if new != old else old + 5000:,}".replace(",", "."))
-    for match in clocks:
-        mapping.setdefault(match.group(0), _shift_clock(match, rng.choice(data["clock_shifts"])))
-    for match in distances:
-        text = match.group("d")
-        old = float(text.replace(",", "."))
-        new = round(old * rng.choice(data["distance_factors"]), 1 if "," in text else 0)
-        new = new if new != old else old + 1
-        shown = f"{new:.1f}".replace(".", ",") if "," in text else str(int(new))
-        mapping.setdefault(match.group(0), shown + match.group("unit"))
-    return mapping
-
-
-def _shift_clock(match: re.Match, minutes: int) -> str:
-    """Shift a clock time, keeping its form; a whole hour ("21 giờ") moves by whole hours, never by zero."""
-    if match.group("h2"):
-        hours = round(minutes / 60) or (1 if minutes > 0 else -1)
-        hour = int(match.group("h2"))
-        shifted = hour + hours if 5 <= hour + hours <= 23 else hour - hours
-        return f"{shifted} giờ"
-    start = int(match.group("h")) * 60 + int(match.group("m"))
-    total = start + minutes if 5 * 60 <= start + minutes <= 23 * 60 + 30 else start - minutes
-    return f"{total // 60}{match.group('sep')}{total % 60:02d}"
 
 
 def _substitute(text: str, mapping: dict[str, str]) -> str:
@@ -82,32 +40,37 @@ def _substitute(text: str, mapping: dict[str, str]) -> str:
 @lru_cache(maxsize=1 << 16)  # where the figures sit depends only on the answer, not on their new values
 def _split_at_figures(text: str, olds: tuple[str, ...]) -> tuple[str, ...]:
     """Split text around the figures, longest tried first: the text between them at even indexes, figures at odd."""
-    # Whole figures only: not inside a longer number ("1.250.000", "12:30"), but a comma or full stop may follow.
-    pattern = "|".join(rf"(?<!\d)(?<!\d[.,:]){re.escape(old)}(?!\d)(?![.,:]\d)" for old in olds)
+    # Whole figures only: not inside a longer number or range ("1.250.000", "12:30", "5-10 phút" for "10 phút").
+    pattern = "|".join(rf"(?<!\d)(?<!\d[.,:-]){re.escape(old)}(?!\d)(?![.,:]\d)" for old in olds)
     return tuple(re.split(f"({pattern})", text))
 
 
-def _sentences(answer: str) -> list[str]:
-    """Return the answer's sentences without list markers (the fact guard's splitter: "TP. HCM" stays whole)."""
-    return [s.strip(" -•") for s in sentences(answer) if s.strip(" -•")]
+def _passages(record: FactRecord, mapping: dict[str, str], prices: bool, place: str, pool: Sequence[FactRecord],
+              rng: random.Random) -> str:
+    """Render the record's passage among any distractors, in one shape drawn for the whole context."""
+    shape = rng.choice(SHAPES)
+    passages = [(other, {}, True) for other in distractors(record, place, pool, rng)]
+    passages.insert(rng.randrange(len(passages) + 1), (record, mapping, prices))
+    return render_context(passages, shape)
 
 
-def _context_from(sentences: list[str]) -> str:
-    lines = []
-    for sentence in sentences:
-        sentence = _PARTICLE_RE.sub("", _split_opener(sentence)[1])  # a retrieved snippet is not polite talk
-        lines.append(f"- {sentence[:1].upper()}{sentence[1:]}")
-    return "\n".join(lines)
+def ground_with_figures(sample: Sample, rng: random.Random, pool: Sequence[FactRecord] = ()) -> Sample | None:
+    """Return the sample with a context whose figures differ from the seed's, and an answer that uses them.
 
-
-def ground_with_figures(sample: Sample, rng: random.Random) -> Sample | None:
-    """Return the sample with varied figures in both its context and its answer, or None if it has none."""
-    mapping = varied_figures(sample.assistant, rng)
+    None when the seed has no record with a drifting figure, or the answer has none of the record's figures.
+    """
+    record = record_for(sample.seed)
+    mapping = vary(record.varied, rng) if record else None
     if not mapping:
         return None
     answer = _substitute(sample.assistant, mapping)
-    context = _context_from([s for s in _sentences(answer) if _NUMBER_RE.search(s)])
-    return replace(sample, assistant=_lead_in(answer), context=context, grounding="grounded")
+    if answer == sample.assistant:
+        return None
+    context = _passages(record, mapping, True, sample.seed.place, pool, rng)
+    allowed = amounts(context) | amounts(sample.user)
+    lead = rng.choice(_data()["attribution"]["leads"])
+    answer = attribute(answer, tuple(mapping.values()), context, allowed, lead, sample.seed.answer)
+    return replace(sample, assistant=answer, context=context, grounding="grounded")
 
 
 def _split_opener(text: str) -> tuple[str, str]:
@@ -119,67 +82,124 @@ def _split_opener(text: str) -> tuple[str, str]:
     return (match.group(0).strip(), text[match.end():]) if match else ("", text)
 
 
-def _lead_in(answer: str) -> str:
-    """Say, right after the opener, that the figures come from retrieval."""
+def attribute(answer: str, figures: Sequence[str], context: str, allowed: frozenset[float], lead: str,
+              reference: str = "") -> str:
+    """Put the lead-in before the first sentence (or list heading) that states one of the context's figures.
+
+    Only before one the context backs whole (the attribution gate's rule), never inside a list; an answer without
+    such a sentence is left without a lead-in.
+    """
     opener, body = _split_opener(answer)
     if not opener or not body:
         return answer
-    if not starts_with_locked(body):  # a locked name keeps its capital (the one position mask() would slot)
-        body = body[:1].lower() + body[1:]
-    lead = _data()["lead_in"]
-    if opener.endswith(","):  # a plain "Dạ," continues the sentence
-        return f"{opener} {lead}{body}"
-    return f"{opener} {lead[:1].upper()}{lead[1:]}{body}"
+    parts = [part for part in sentences(body) if part.strip()]
+    position = 0
+    for index, part in enumerate(parts):
+        start = body.find(part, position)
+        position = start + len(part)
+        if part.lstrip().startswith(("-", "•")):
+            continue
+        content = "\n".join(parts[index:]) if part.rstrip().endswith(":") else part
+        if any(figure in content for figure in figures) and cited_backed(parts, index, context, allowed):
+            return _lead_before(opener, body, start, lead, reference)
+    return answer
 
 
-def ground_without_figure(sample: Sample, rng: random.Random) -> Sample:
-    """Return the sample with a context that lacks the asked figure, and an answer that invents none."""
-    data = _data()["no_figure"]
-    subject = _subject(sample.seed)
-    context = _figureless_context(sample.assistant, subject)
-    answer = rng.choice(data["answers"]).format(what=data["what"], subject=subject)
+def continued(text: str, reference: str = "") -> str:
+    """Return a sentence as it reads after a lead-in: its first letter lowered, unless it begins a proper name."""
+    lowered = text[:1].lower() + text[1:]
+    if " ".join(lowered.split()[:2]) in reference:  # the seed writes it small mid-sentence ("biển An Bàng")
+        return lowered
+    # A locked name with a capital further on is a proper name ("Thung lũng Tình Yêu", "Chùa Cầu"); "Lẩu gà lá é"
+    # is a dish, written small mid-sentence.
+    if starts_with_locked(text) and any(word[:1].isupper() for word in text.split()[1:4]):
+        return text
+    return lowered
+
+
+def _lead_before(opener: str, body: str, start: int, lead: str, reference: str) -> str:
+    """Insert the lead-in at body[start], lowering the sentence's first letter unless it begins a name."""
+    rest = continued(body[start:], reference)
+    head = f"{opener} " + body[:start] if start else f"{opener} "
+    if not start and opener.endswith(","):  # a plain "Dạ," continues the sentence
+        return f"{head}{lead}{rest}"
+    return f"{head}{capitalised(lead)}{rest}"
+
+
+def ground_without_figure(sample: Sample, rng: random.Random, pool: Sequence[FactRecord] = ()) -> Sample | None:
+    """Return the sample with a context that lacks the price, and an answer that says so and how to check it."""
+    record = record_for(sample.seed)
+    kinds = _data()["kinds"]
+    if record is None or record.kind not in kinds or not any(f.kind == "price" for f in record.figures):
+        return None
+    context = _passages(record, {}, False, sample.seed.place, pool, rng)
+    answer = _no_figure_answer(record, kinds[record.kind], rng, sample.seed.answer)
     return replace(sample, assistant=answer, context=context, grounding="no-figure")
 
 
-@lru_cache(maxsize=1 << 16)  # the same for every variant of a seed that shares the answer
-def _figureless_context(answer: str, subject: str) -> str:
-    """Return up to two of the answer's sentences without a figure as context, else a line saying nothing was found."""
+def _no_figure_answer(record: FactRecord, kind: dict, rng: random.Random, reference: str) -> str:
+    """Write an answer naming the missing price by the subject's noun, what the context holds, and how to check."""
     data = _data()["no_figure"]
-    kept = [s for s in _sentences(answer) if not _NUMBER_RE.search(s) and not _OPENING_RE.match(s)][:2]
-    return _context_from(kept) or data["empty_context"].format(what=data["what"], subject=subject)
+    noun, check = kind["noun"], rng.choice(kind["check"]).format(entity=record.entity)
+    facts = _facts(record, reference)
+    if not facts:
+        return rng.choice(data["empty"]).format(noun=noun, entity=record.entity, check=check)
+    pricey = [fact for fact in facts if any(re.search(rf"(?<!\w){w}(?!\w)", fact) for w in data["price_words"])]
+    found = rng.choice(data["found"]).format(entity=record.entity, fact=rng.choice(pricey or facts))
+    return rng.choice(data["answers"]).format(found=found, noun=noun, noun_cap=capitalised(noun), check=check)
 
 
-@lru_cache(maxsize=1 << 16)  # the same for every variant of a seed
-def _subject(seed: Seed) -> str:
-    """Return the first landmark or place named in the seed question, else the seed's place."""
-    _, slots = mask(seed.question)
-    names = [slot for slot in slots if not slot[:1].isdigit()]
-    return names[0] if names else seed.place
+def _facts(record: FactRecord, reference: str) -> list[str]:
+    """Return what the record's passage states without a figure, as clauses to quote: its address, its notes."""
+    facts = [f"{record.entity} {record.located}"] if record.address else []
+    for note in record.notes:
+        facts.append(continued(note.rstrip("."), reference))
+    return [fact for fact in facts if not _DIGIT_RE.search(fact)]
+
+
+def _pools(samples: Sequence[Sample]) -> dict[str, list[FactRecord]]:
+    """Return, per destination, the records of the seeds in samples: where distractor passages come from."""
+    pools: dict[str, dict[str, FactRecord]] = {}
+    for sample in samples:
+        record = record_for(sample.seed)
+        if record:
+            pools.setdefault(sample.seed.place, {})[record.seed_id] = record
+    return {place: [records[key] for key in sorted(records)] for place, records in pools.items()}
 
 
 def ground(samples: Sequence[Sample], ratio: float, random_seed: int, check: Check = lambda sample: "") -> list[Sample]:
     """Turn round(ratio x len) samples into grounded ones, in place and deterministically.
 
-    A grounded sample that fails check keeps its plain original, and another sample is grounded instead.
+    Price questions come first (up to price_share of them), a no_figure_share of those with a context that lacks
+    the price; then the other intents. A grounded sample that fails check keeps its plain original.
     """
     wanted = round(ratio * len(samples))
     if not wanted:
         return list(samples)
+    data = _data()
     rng = random.Random(f"{random_seed}:ground")
     order = [i for i, s in enumerate(samples) if s.generator != "seed"]
     rng.shuffle(order)
-    no_figure = round(wanted * _data()["no_figure_share"])
+    price = [i for i in order if samples[i].seed.intent == "price"]
+    quota = min(wanted, round(data["price_share"] * len(price)))
+    pools = _pools(samples)
     result = list(samples)
-    done = 0
-    for index in order:
+    counts = {"grounded": 0, "no-figure": 0}
+    for index in price + [i for i in order if samples[i].seed.intent != "price"]:
+        done = sum(counts.values())
         if done == wanted:
             break
         sample = samples[index]
-        figureless = bool(no_figure) and sample.seed.intent == "price"
-        grounded = ground_without_figure(sample, rng) if figureless else ground_with_figures(sample, rng)
-        if grounded is None or check(grounded):
+        is_price = sample.seed.intent == "price"
+        if is_price and done >= quota:
             continue
-        result[index] = grounded
-        no_figure -= figureless
-        done += 1
+        pool = pools.get(sample.seed.place, [])
+        figureless = is_price and counts["no-figure"] < data["no_figure_share"] * (done + 1)
+        candidates = (ground_without_figure, ground_with_figures) if figureless else (ground_with_figures,)
+        for make in candidates:
+            grounded = make(sample, rng, pool)
+            if grounded is not None and not check(grounded):
+                result[index] = grounded
+                counts[grounded.grounding] += 1
+                break
     return result

@@ -13,8 +13,11 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from augment.quality.dedup import is_near_duplicate
+from augment.quality.wording import canonical_names
 from augment.knowledge.facts import load_facts
 from augment.generators.base import Generation, Generator
+from augment.generators.bodies import COPY_LIMIT, assemble, copied_share, pick_opener, split_frame, vary_body
+from augment.generators.turns import fits, fitting_wrappers, untag_wh, with_pronoun
 from augment.records import Sample, Seed
 from augment.text import loose_key, nfc, shingles, shingles_around, strip_diacritics, stretched
 
@@ -22,10 +25,9 @@ _SLOT = "⟦{}⟧"
 _SLOT_RE = re.compile(r"⟦(\d+)⟧")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*(?:\s?(?:k|km|m|đ|h))?\b")
 _NUMBERING_RE = re.compile(r"^\s*\d+\s*[.)]\s+")  # "1. Đà Lạt ..." -> "Đà Lạt ..."
-_OPENER_RE = re.compile(r"^Dạ(?:\s+vâng)?\s*,?\s*(?:chào bạn(?:\s+(?:ạ|nha|nhé))?\s*[!.]\s*)?")
-_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
 _SPACE_BEFORE_MARK_RE = re.compile(r"\s+([?,:!])")
 _WORD_RE = re.compile(r"\w")
+_BODY_DRAWS = 6  # draws of an answer body that look for one the seed has not had yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ class Candidate:
     register: str
     core: int  # which rewrite of the question core it wraps
     wrapper: str
+    pronoun: str = ""  # the wrapper's first-person pronoun, spelled for the register; the core takes it too
 
 
 @cache
@@ -68,6 +71,12 @@ def mask(text: str) -> tuple[str, list[str]]:
 def starts_with_locked(text: str) -> bool:
     """Return True if text begins with a locked name or number, which mask() would put in a slot."""
     return _locked_re().match(text) is not None
+
+
+def _own_spelling(name: str) -> str:
+    """Return a locked name in its own spelling when only a sentence's capital changed it ("Hồ" -> "hồ")."""
+    own = canonical_names().get(" ".join(name.lower().split()), "")
+    return own if own and own.lower() == name.lower() and own[:1].islower() else name
 
 
 def unmask(text: str, slots: list[str]) -> str:
@@ -123,18 +132,21 @@ class OfflineGenerator(Generator):
         """Yield what iter_variants yields, each sample with its user turn's n-grams (as shingles() gives them)."""
         rng = random.Random(f"{self.random_seed}:{seed.id}")
         masked, slots = mask(nfc(seed.question))
+        slots = [_own_spelling(slot) for slot in slots]  # "Hồ Tuyền Lâm" opened the question: "hồ" mid-sentence
         cores = _core_variations(question_core(masked), rng)
-        styled: dict[tuple[int, str], _StyledCore] = {}  # each core in each register's spelling, made once
+        styled: dict[tuple[int, str, str], _StyledCore] = {}  # each core in each register's spelling, made once
         # A variant that only rewords the greeting of an earlier one (or repeats it) teaches nothing new: those are
         # skipped here, as the pipeline's dedup would refuse them, before an answer is written for them.
         yielded = [shingles(seed.question)]
+        bodies: set[tuple[str, ...]] = set()  # the answer bodies given so far: the next looks for a new one
         # The plan is cheap and the pipeline draws only a seed's first few dozen candidates: text is made on demand,
         # and only for candidates that are no near-duplicate (most of a long question's are, and are told apart
         # from the core's n-grams and the wrapper's alone).
         for candidate in _interleave(_plan(cores, rng), rng):
-            key = (candidate.core, candidate.register)
+            key = (candidate.core, candidate.register, candidate.pronoun)
             if key not in styled:
-                styled[key] = _styled_core(_style_core(cores[candidate.core][0], candidate.register), tuple(slots))
+                core_text = with_pronoun(cores[candidate.core][0], candidate.pronoun)
+                styled[key] = _styled_core(_style_core(core_text, candidate.register), tuple(slots))
             core = styled[key]
             user = None
             grams = _joined_grams(candidate.wrapper, core)
@@ -146,7 +158,9 @@ class OfflineGenerator(Generator):
             yielded.append(grams)
             if user is None:
                 user = _user_turn(candidate, core.text, slots)
-            assistant = rewrite_answer(seed.answer, candidate.register, rng)
+            if not fits(user):  # a rewrite that turned the core's type (a wh-word after a yes/no swap)
+                continue
+            assistant = rewrite_answer(seed.answer, candidate.register, rng, seed.intent, bodies)
             method = "+".join(["register", *cores[candidate.core][1]])
             yield Sample(seed, user, assistant, self.name, method, candidate.register), grams
 
@@ -199,8 +213,14 @@ def _user_turn(candidate: Candidate, core: str, slots: list[str]) -> str:
 def _plan(cores: list[tuple[str, list[str]]], rng: random.Random) -> dict[str, list[Candidate]]:
     """Return each register's candidates in the order to try them: shuffled, then spread over the cores."""
     by_register: dict[str, list[Candidate]] = {}
-    for offset, (register, wrappers) in enumerate(_templates()["registers"].items()):
-        found = [Candidate(register, index, wrapper) for index in range(len(cores)) for wrapper in wrappers]
+    spellings, defaults = _templates()["pronoun_spelling"], _templates()["pronoun_default"]
+    for offset, (register, table) in enumerate(_templates()["registers"].items()):
+        wrappers = fitting_wrappers(table, cores[0][0])
+        own = spellings.get(register, {})
+        found = [
+            Candidate(register, index, wrapper, own.get(family, family or defaults.get(register, "")))
+            for index in range(len(cores)) for wrapper, family in wrappers
+        ]
         rng.shuffle(found)
         by_register[register] = _spread_cores(found, len(cores), offset)
     return by_register
@@ -222,6 +242,7 @@ def _spread_cores(candidates: list[Candidate], count: int, offset: int) -> list[
 
 def _core_variations(core: str, rng: random.Random) -> list[tuple[str, list[str]]]:
     """Return the core plus its synonym and inversion rewrites, each with the tags that made it."""
+    core = untag_wh(core)
     variations = [(core, [])]
     for _ in range(3):
         swapped = _swap_synonyms(core, rng)
@@ -247,9 +268,12 @@ def _lexicon() -> tuple[re.Pattern, dict[str, list[str]]]:
 
 
 def _swap_synonyms(core: str, rng: random.Random) -> str:
-    """Replace each lexicon phrase in the core with a random other member of its group."""
+    """Replace each lexicon phrase in the core with a random other member of its group, never doubling a word."""
     pattern, alternatives = _lexicon()
-    return pattern.sub(lambda m: rng.choice(alternatives[m.group(0).casefold()]), core)
+    swapped = pattern.sub(lambda m: rng.choice(alternatives[m.group(0).casefold()]), core)
+    # "cách ⟦1⟧ bao xa" -> "cách ⟦1⟧ cách bao xa": a member may repeat a word the core already has.
+    before, after = Counter(core.casefold().split()), Counter(swapped.casefold().split())
+    return core if any(count > max(1, before[word]) for word, count in after.items()) else swapped
 
 
 @cache
@@ -265,6 +289,8 @@ def _inversions() -> list[tuple[re.Pattern, str]]:
 def _invert(core: str) -> list[str]:
     """Return every word-order inversion of the core that a rule allows."""
     results = []
+    if "," in core or "?" in core:  # a rule moves words across the whole core, and so across its clauses
+        return results
     for pattern, template in _inversions():
         match = pattern.match(core)
         if match:
@@ -290,7 +316,11 @@ def _style_core(core: str, register: str) -> str:
         pattern, table = _teencode()
         return pattern.sub(lambda m: table[m.group(0).casefold()], core)
     if register == "terse":
-        return " ".join(_terse_drop().sub(" ", core).split()).strip(" ,")
+        kept = _templates()["terse"]["keep"]
+        for phrase in kept:  # joined, so that no word of it is dropped on its own
+            core = core.replace(phrase, phrase.replace(" ", "_"))
+        core = " ".join(_terse_drop().sub(" ", core).split()).strip(" ,")
+        return core.replace("_", " ")
     return core
 
 
@@ -321,26 +351,21 @@ def answer_openers() -> tuple[str, ...]:
     return tuple(sorted(openers, key=len, reverse=True))
 
 
-def rewrite_answer(answer: str, register: str, rng: random.Random) -> str:
-    """Swap the seed answer's opener and closing offer for ones suited to the user's register."""
+def rewrite_answer(answer: str, register: str, rng: random.Random, intent: str = "", seen: set | None = None) -> str:
+    """Vary the seed answer's body (bodies.py) and frame it with one opener suited to the user's register and
+    exactly one closing offer; the opener repeats no phrase of the body.
+
+    seen holds the bodies the seed's earlier variants got: a few more draws look for a body not among them that
+    copies less than most of the seed's sentences, so a seed's lines differ in more than their greeting.
+    """
     data = _templates()
-    opener = rng.choice(data["openers"].get(register) or [""])
-    closer = rng.choice(data["closers"]["options"])
-    text = answer.strip()
-    if opener:
-        body = _OPENER_RE.sub("", text, count=1)
-        text = f"{opener} {body[:1].upper()}{body[1:]}"
-    if closer:
-        text = _replace_closer(text, closer)
-    return text
-
-
-def _replace_closer(text: str, closer: str) -> str:
-    head, sep, last_line = text.rpartition("\n")
-    sentences = _SENTENCE_END_RE.split(last_line)
-    if len(sentences) > 1 and re.search(_templates()["closers"]["pattern"], sentences[-1], re.IGNORECASE):
-        sentences[-1] = closer
-        return head + sep + " ".join(sentences)
-    if re.search(_templates()["closers"]["pattern"], last_line, re.IGNORECASE) and head:
-        return head + sep + closer
-    return f"{text}\n{closer}" if "\n" in text else f"{text} {closer}"
+    lines, seed_closer, alone = split_frame(answer)
+    for _ in range(_BODY_DRAWS):
+        varied = vary_body(lines, intent, rng, len(answer))
+        if seen is None or (tuple(varied) not in seen and copied_share(lines, varied) < COPY_LIMIT):
+            break
+    if seen is not None:
+        seen.add(tuple(varied))
+    closer = rng.choice(data["closers"]["options"]) or seed_closer
+    opener = pick_opener(data["openers"].get(register) or [""], "\n".join([*varied, closer]), rng)
+    return assemble(opener, varied, closer, alone)

@@ -107,7 +107,7 @@ def conflict_probes(seeds: Sequence[Seed], random_seed: int) -> list[Probe]:
         grounded = ground_with_figures(seed_sample(seed), rng)
         if grounded is None or seed.intent not in data:
             continue
-        memorised = amounts(seed.answer) - amounts(grounded.context)
+        memorised = amounts(seed.answer) - amounts(grounded.context) - amounts(seed.question)  # "2 ngày" was asked
         fresh = amounts(grounded.context) - amounts(seed.answer)
         if not memorised or not fresh:
             continue

@@ -28,6 +28,7 @@ _MASK = "\x00"  # fills a known name's span, keeping positions, so terms inside 
 # Where a capitalised word is only the start of a sentence, a clause or a list item, not a name.
 _CLAUSE_START_RE = re.compile(r"(?:^|[.!?:;\-–—•*\"“”'(\[/]|\d[.)])\s*$")
 _WORD_RE = re.compile(r"[^\W_]+")
+_CLAUSE_MARK_RE = re.compile(r"[;:]|(?<!\d),|,(?!\d)")  # a comma between digits is a decimal comma ("1,5 giờ")
 _CLAUSE_BREAK_RE = re.compile(r"[,;:()]|(?<!\w)(?:nhưng|còn|mà|song|tuy nhiên)(?!\w)")
 
 
@@ -109,9 +110,10 @@ def _capitalised_names(sentence: str, unaccented: bool) -> set[str]:
 
 def _clause_numbers(masked: str, start: int) -> frozenset[float]:
     """Return the numbers of the clause (between , ; : and the sentence's ends) around position start."""
-    low = max(masked.rfind(mark, 0, start) for mark in ",;:")
-    highs = [at for at in (masked.find(mark, start) for mark in ",;:") if at >= 0]
-    return amounts(masked[low + 1 : min(highs) if highs else len(masked)])
+    marks = [match.start() for match in _CLAUSE_MARK_RE.finditer(masked)]
+    low = max((at for at in marks if at < start), default=-1)
+    high = min((at for at in marks if at >= start), default=len(masked))
+    return amounts(masked[low + 1 : high])
 
 
 def _subject_at(places: list[tuple[int, str]], masked: str, start: int) -> str:

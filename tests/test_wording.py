@@ -1,0 +1,138 @@
+"""Wording checks: each defect class found, and the natural turns and answers beside it left alone."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from augment.generators.bodies import split_frame, vary_body
+from augment.generators.offline import rewrite_answer
+from augment.generators.turns import sentence_type, with_pronoun
+from augment.quality import wording
+from augment.text import amounts
+
+
+@pytest.mark.parametrize("user, bad", [
+    ("langbiang vé bnhiu k ạ", True),
+    ("Hồ Tuyền Lâm đi đường nào không ạ?", True),
+    ("chợ đêm nằm ở đâu ko ad", True),
+    ("tour lặn bao nhiêu tiền 1 người hông vậy", True),
+    ("ve cap treo gia bao nhieu khong", True),
+    ("Đà Lạt có quán cà phê nào view đẹp không ạ?", False),  # "có ... nào ... không" asks yes/no
+    ("Hái dâu có mất phí ko ad?", False),
+    ("Đi bộ được không ạ?", False),
+    ("Vé Langbiang bao nhiêu ạ?", False),
+    ("Cách trung tâm bao xa, đi xe máy được không?", False),  # the tag closes its own clause
+])
+def test_yes_no_tag_on_a_wh_question(user, bad):
+    assert wording.tag_on_wh(user) is bad
+
+
+@pytest.mark.parametrize("user, count", [
+    ("cho mik hỏi cho mik xin lịch trình đà lạt 2 ngày", 2),
+    ("Xin hỏi, cho mình xin lịch trình Hội An?", 2),
+    ("Tư vấn giúp mình: gợi ý lịch trình Sa Pa", 2),
+    ("Cho mình xin lịch trình Đà Lạt 2 ngày 1 đêm với ạ", 1),
+    ("Nhờ tư vấn lịch trình ít leo dốc", 1),
+    ("Xin chào, vé Langbiang bao nhiêu?", 0),  # a greeting asks for nothing
+    ("Chỉ có 1 buổi sáng thì đi đâu?", 0),
+])
+def test_requests_are_counted(user, count):
+    assert wording.requests(user) == count
+
+
+@pytest.mark.parametrize("user, families", [
+    ("Cho cháu hỏi nhóm mình 5 người nên ở đâu ạ?", {"cháu", "mình"}),
+    ("Dạ cho em hỏi, tôi đi Đà Lạt thì ở đâu ạ?", {"em", "tôi"}),
+    ("Mình đi Đà Lạt một mình 2 ngày", {"mình"}),  # "một mình" is "alone"
+    ("Đi Đà Lạt với con nhỏ 5 tuổi", set()),  # "con nhỏ" is a child
+    ("Lẩu gà lá é cho 4 người ăn", set()),
+    ("cho minh hoi toi o da lat an gi", {"mình"}),  # unaccented "toi" here is "tối"
+    ("Dạ cho con hỏi bố mẹ con đi đâu ạ?", {"con"}),
+])
+def test_pronoun_families(user, families):
+    assert wording.pronoun_families(user) == families
+
+
+def test_mid_sentence_capitals_only_for_names():
+    assert wording.mid_capitals("Cho mình hỏi Vé Thung lũng Tình Yêu bao nhiêu?") == ["Vé"]
+    assert wording.mid_capitals("Cho mình hỏi vé Thung lũng Tình Yêu bao nhiêu? Tối nay đi") == []
+    assert wording.mid_capitals("Ăn gì ở Sa Pa cho đúng chất Tây Bắc?", allowed="Tây Bắc") == []
+    # A name whose own spelling starts with a common noun ("hồ Tuyền Lâm") keeps it small inside a sentence.
+    assert wording.mid_capitals("Cho mình hỏi Hồ Tuyền Lâm đi đường nào?", allowed="Hồ Tuyền Lâm đi đường nào") == ["Hồ"]
+    assert wording.mid_capitals("Hồ Tuyền Lâm đi đường nào?") == []
+
+
+@pytest.mark.parametrize("user, register, bad", [
+    ("ad ơi vé langbiang bao nhiêu", "teencode", True),  # "ad ơi" is casual, not teen-code
+    ("cho e hỏi vé langbiang bnhiu z", "teencode", False),
+    ("vé langbiang bao nhiêu", "teencode", True),
+    ("ve langbiang bao nhieu", "nodiacritics", False),
+    ("ve langbiang bao nhiêu", "nodiacritics", True),
+    ("vé langbiang bao nhiêu", "terse", False),
+    ("cho mình hỏi vé langbiang bao nhiêu", "terse", True),
+    ("Vé Langbiang bao nhiêu?", "deferential", True),
+    ("Dạ cho em hỏi vé Langbiang bao nhiêu ạ?", "deferential", False),
+])
+def test_register_markers(user, register, bad):
+    assert wording.register_unmarked(user, register) is bad
+
+
+def test_answer_framing_defects():
+    body = "Giá tham khảo như sau:\n- Vé: khoảng 50.000 đồng."
+    assert wording.opener_phrase("Dạ, mình xin tư vấn như sau ạ:", body) == "như sau"
+    assert wording.opener_phrase("Dạ, chào bạn ạ!", body) == ""
+    assert wording.closers("Dạ, vé 50.000 đồng ạ. Chúc bạn đi vui! Cần gì cứ nhắn mình nha!") == 2
+    assert wording.closers("Dạ, vé 50.000 đồng ạ. Cần gì cứ nhắn mình nha!\nChúc bạn đi vui!") == 2
+    assert wording.closers("Dạ, chúc bạn đi vui, vé 50.000 đồng ạ.\n- Vé: 50.000 đồng.\nCứ nhắn mình nha!") == 1
+    assert wording.stacked_opener("Dạ, có ngay ạ! Được ạ! Mình gợi ý lịch trình nha:")
+    assert not wording.stacked_opener("Dạ, có ạ! Đà Lạt có nhiều hồ đẹp.")
+    lead_twice = "Dạ, mình xin tư vấn như sau ạ: Mình gợi ý lịch trình 2 ngày nha:\nNgày 1: đi hồ."
+    assert wording.answer_defect(lead_twice, wording.known_openers()) == "stacked-opener"
+
+
+@pytest.mark.parametrize("core, kind", [
+    ("vé ⟦0⟧ bao nhiêu", "wh"),
+    ("tháng ⟦0⟧ nên đi ⟦1⟧ hay ⟦2⟧", "wh"),
+    ("⟦0⟧ có quán cà phê nào view đẹp không", "yesno"),
+    ("cho mình xin lịch trình ⟦0⟧ ⟦1⟧ ngày", "request"),
+    ("lịch trình ⟦0⟧ ⟦1⟧ ngày ⟦2⟧ đêm cho gia đình", "keyword"),
+])
+def test_sentence_type(core, kind):
+    assert sentence_type(core) == kind
+
+
+def test_core_takes_the_wrappers_pronoun_and_keeps_common_nouns():
+    assert with_pronoun("nhóm mình 5 người đi một mình", "em") == "nhóm em 5 người đi một mình"
+
+
+ITINERARY = (
+    "Dạ, mình gợi ý lịch trình 2 ngày nha:\nNgày 1: Sáng đi hồ; chiều đi chợ.\nNgày 2: Sáng đi thác; tối ăn lẩu.\n"
+    "Bạn nên mang áo ấm nha. Bạn cần mình gợi ý thêm gì cứ nhắn nha!"
+)
+LIST = (
+    "Dạ, giá tham khảo như sau:\n- Vé vào cổng: khoảng 50.000 đồng.\n- Máng trượt: khoảng 100.000 đồng.\n"
+    "- Cáp treo: khoảng 80.000 đồng.\n- Lưu ý: giá đổi theo mùa.\nBạn nên đi sớm nha. Chúc bạn có chuyến đi vui ạ!"
+)
+
+
+def test_itinerary_days_keep_their_order_and_lists_are_reordered():
+    for i in range(30):
+        lines = vary_body(split_frame(ITINERARY)[0], "itinerary", random.Random(i), len(ITINERARY))
+        days = [line[:6] for line in lines if line.startswith("Ngày")]
+        assert days == ["Ngày 1", "Ngày 2"]
+    lists = [vary_body(split_frame(LIST)[0], "price", random.Random(i), len(LIST)) for i in range(30)]
+    orders = {tuple(line[:4] for line in lines if line.startswith("-")) for lines in lists}
+    assert len(orders) > 1
+    assert all(order[-1] == "- Lư" for order in orders)  # the caveat stays last
+
+
+def test_rewritten_answers_keep_every_figure_and_end_with_one_closer():
+    seen: set = set()
+    answers = {rewrite_answer(LIST, "casual", random.Random(i), "price", seen) for i in range(20)}
+    assert len(answers) >= 10
+    for answer in answers:
+        assert amounts(answer) == amounts(LIST)
+        assert wording.closers(answer) == 1
+        assert wording.answer_defect(answer, wording.known_openers()) == ""
