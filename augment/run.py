@@ -121,6 +121,7 @@ def _add_gemini_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--backoff", type=_non_negative_float, default=1.0, help="first retry wait in seconds, doubled per retry, plus jitter; a server's Retry-After wins (default 1)")
     group.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"sqlite cache of Gemini responses, so reruns make no repeated call (default {DEFAULT_CACHE})")
     group.add_argument("--no-cache", action="store_true", help="neither read nor write the response cache")
+    group.add_argument("--refresh-cache", action="store_true", help="ask Gemini again instead of replaying a cached reply that gives no usable variant today (junk replies are never replayed in any case)")
     group.add_argument("--no-fallback", action="store_true", help="exit 1 instead of building offline when no key is found or Gemini rejects it")
     group.add_argument("--batch", action="store_true", help="Gemini Batch mode (half price, done within 24 h): submit the requests the cache lacks as one job, kept in <out stem>.batch.json; exit 5 while it runs; a later --batch run collects it into the cache, then builds as usual")
     group.add_argument("--batch-wait", type=_non_negative_float, default=0.0, metavar="S", help="with --batch, wait up to S seconds for the job in this run (default 0: submit or check once, exit 5 if unfinished)")
@@ -203,6 +204,8 @@ def _check_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error("--batch needs Gemini; drop --offline")
     if args.batch and args.no_cache:
         parser.error("--batch keeps the job's replies in the response cache; drop --no-cache")
+    if args.refresh_cache and args.no_cache:
+        parser.error("--refresh-cache renews the response cache; drop --no-cache")
 
 
 def _check_paths(args: argparse.Namespace) -> None:
@@ -248,7 +251,8 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
         settings = {"target": target, "seeds": len(seeds), "n": args.n, "random_seed": args.seed, "primary": primary.name}
         report = build_report(outcome, settings, _api_usage(primary, outcome.selected, args), batch, bundle.summary)
         problems = _degraded(report, args.max_fallback)
-        status = EXIT_DEGRADED if problems else EXIT_OK
+        # A tripped breaker was said in one line when it tripped; the fallback line below counts its seeds.
+        status = EXIT_DEGRADED if problems or report.api.get("breaker") else EXIT_OK
         manifest = build_manifest(args.seeds, _flags(args), report, time.monotonic() - started, status)
         main_file = format_path(args.out, bundle.formats[0])  # the page names, and numbers the lines of, this file
         review = {} if args.no_review else review_files(main_file, outcome.selected, outcome.rejected, args.seed)
@@ -282,9 +286,13 @@ def _fallback_note(report: RunReport, max_fallback: float) -> list[str]:
     why = ", ".join(f"{reason} {count}" for reason, count in report.fallbacks.items())
     failed = ", ".join(f"{reason} {count}" for reason, count in report.api.get("failed_attempts", {}).items())
     limit = f"{'over' if share > max_fallback else 'within'} --max-fallback {max_fallback:g}"
+    cached = report.api.get("cached_fallbacks", 0)
     return [
         f"offline fallback {limit}: {share:.1%} of the written samples were made offline because Gemini failed "
-        f"(seeds by reason: {why}" + (f"; failed attempts: {failed}" if failed else "") + "); outputs were written"
+        f"(seeds by reason: {why}" + (f"; failed attempts: {failed}" if failed else "") + ")"
+        + (f"; cached replies that give no usable variant today made {cached} of these seeds fall back "
+           "(--refresh-cache asks again)" if cached else "")
+        + "; outputs were written"
     ]
 
 
@@ -368,7 +376,7 @@ def _gemini_settings(args: argparse.Namespace) -> GeminiSettings:
     return GeminiSettings(
         model=args.model, concurrency=args.concurrency, rpm=args.rpm, retries=args.retries, timeout=args.timeout,
         backoff=args.backoff, temperature=args.temperature, random_seed=args.seed, cache=None if args.no_cache else args.cache,
-        fallback=not args.no_fallback,
+        fallback=not args.no_fallback, refresh_cache=args.refresh_cache,
     )
 
 

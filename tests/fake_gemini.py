@@ -52,6 +52,7 @@ __all__ = [
     "not_found",
     "ok_response",
     "prompt_text",
+    "raw_body",
     "raw_text",
     "safety_finish",
     "seed_from_request",
@@ -164,6 +165,11 @@ def drop_connection() -> Fault:
 def raw_text(text: str, finish_reason: str = "STOP") -> Fault:
     """Build a fault answering 200 with exactly this model text and finish reason."""
     return Fault(kind="raw_text", text=text, finish_reason=finish_reason)
+
+
+def raw_body(body: str, content_type: str = "text/html; charset=utf-8", code: int = 200) -> Fault:
+    """Build a fault answering with exactly this HTTP body (a proxy's HTML page, plain text, cut-off JSON)."""
+    return Fault(kind="raw_body", code=code, text=body, status=content_type)
 
 
 def blocked_prompt(reason: str = "SAFETY") -> Fault:
@@ -703,9 +709,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def send_json(self, code: int, payload: Any, extra_headers: Optional[dict] = None) -> None:
         """Send a JSON body with an explicit length so keep-alive connections stay usable."""
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self.send_raw(code, "application/json; charset=UTF-8", data, extra_headers)
+
+    def send_raw(self, code: int, content_type: str, data: bytes, extra_headers: Optional[dict] = None) -> None:
+        """Send a body as it is, with an explicit length."""
         try:
             self.send_response(code)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             for name, value in (extra_headers or {}).items():
                 self.send_header(name, value)
@@ -990,6 +1000,8 @@ class FakeGemini:
         elif result.kind == "http_error":
             extra = {"Retry-After": f"{result.retry_after:g}"} if result.retry_after is not None else None
             handler.send_json(result.code, _error_body(result), extra)
+        elif result.kind == "raw_body":
+            handler.send_raw(result.code, result.status, result.text.encode("utf-8"))
         else:
             handler.send_json(200, _served_by(_fault_body(result, _estimate_tokens(prompt_text(body))), served, body))
 
@@ -1053,10 +1065,10 @@ class FakeGemini:
                 continue
             served = self.served(job.model.removeprefix("models/"))
             result: Union[dict, Fault, None] = settings_fault(served, request) or self._matching_rule(request)
-            if result is None or (isinstance(result, Fault) and result.kind in ("delay", "drop")):
+            if result is None or (isinstance(result, Fault) and result.kind in ("delay", "drop", "raw_body")):
                 # Transport faults make no sense inside a batch: answer normally.
                 result = self._respond(request)
-            if isinstance(result, Fault) and result.kind in ("delay", "drop"):
+            if isinstance(result, Fault) and result.kind in ("delay", "drop", "raw_body"):
                 result = default_responder(request)
             if isinstance(result, Fault) and result.kind == "http_error":
                 entry["error"] = {

@@ -57,21 +57,21 @@ def test_counts_match_the_real_run_and_a_warm_cache_costs_nothing(tmp_path, monk
         assert "these 10 requests would go in one batch job" in cold
         assert fake.calls(None) == 0 and not cache.exists() and not out.parent.exists()
 
-        # One blocked first reply: that seed's cached chain has two replies, which the dry run must replay.
+        # One blocked first reply: recorded as junk, so the live path asks that request again, and so counts the dry run.
         fake.fault_for(lambda body: seed_from_request(body)["id"] == ten_seeds[0].id, blocked_prompt(), times=1)
         assert main(["--seeds", str(half), "--out", str(out), "--n", str(N), "--quiet", "--misconceptions", "0"]) == 0
         assert fake.calls() == 6
         before = snapshot(tmp_path)
         partial = dry_run(capsys, full, out)
-        assert api_calls(partial) == 5 and "served from the cache (free): 5 seeds" in partial
+        assert api_calls(partial) == 6 and "served from the cache (free): 4 seeds" in partial
         assert snapshot(tmp_path) == before  # neither outputs nor cache touched
         assert main(["--seeds", str(full), "--out", str(out), "--n", str(N), "--quiet", "--misconceptions", "0"]) == 0
-        assert json.loads(out.with_name("f.report.json").read_text(encoding="utf-8"))["api_calls"] == 5
+        assert json.loads(out.with_name("f.report.json").read_text(encoding="utf-8"))["api_calls"] == 6
 
         warm = dry_run(capsys, full, out, "--batch")
         assert api_calls(warm) == 0 and "served from the cache (free): 10 seeds" in warm and "batch job" not in warm
         assert "input ~0 " in warm and "output ~0 " in warm
-        assert fake.calls(None) == 11
+        assert fake.calls(None) == 12
 
 
 def test_misconception_rows_are_counted_as_the_run_asks_them(tmp_path, monkeypatch, ten_seeds, capsys):

@@ -39,6 +39,7 @@ def build_manifest(seeds_path: Path, flags: dict, run: RunReport, seconds: float
         "cache_hits": report.get("cache_hits", 0),
         "tokens": report.get("tokens", {}),  # Gemini API usage of the run, thinking ("thoughts") included
         "served_models": report.get("served_models", {}),  # replies per model that answered (modelVersion)
+        "margin": report.get("margin", {}),  # extra variants asked on first requests, and their estimated output tokens
         "cost_usd": _cost(report),  # at the catalogue's prices of the serving model; None: unknown
         "example_tokens": _example_tokens(report.get("example_tokens", {})),
         "duration_seconds": round(seconds, 3),

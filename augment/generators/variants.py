@@ -144,6 +144,7 @@ class VariantPool:
         self.samples: list[Sample] = []
         self.usable: list[str] = []
         self.invalid = 0
+        self.judged = 0  # items taken and judged (the rest of a reply past the last one missing is ignored)
         self._deduper = Deduper()
         self._deduper.admit(seed_sample(seed))
         # A misconception's synthetic seed is not what its rewrites are held to: its correction is.
@@ -159,12 +160,21 @@ class VariantPool:
         """Return how many usable variants are still wanted."""
         return max(0, self.wanted - len(self.usable))
 
+    def can_use(self, items: Iterable[dict]) -> bool:
+        """Tell whether any item would be usable now (passes the gates, is new), without taking it."""
+        for item in items:
+            sample = to_sample(self.seed, item)
+            if sample is not None and not check_sample(sample) and not self._deduper.duplicate(sample):
+                return True
+        return False
+
     def add(self, items: Iterable[dict]) -> int:
         """Take items until none is missing (extra items are ignored); return how many were usable."""
         added = 0
         for item in items:
             if not self.missing:
                 break
+            self.judged += 1
             sample = to_sample(self.seed, item)
             if sample is None:
                 self.invalid += 1

@@ -12,10 +12,13 @@ from pathlib import Path
 from augment.generators.gemini.cache import ResponseCache
 from augment.errors import BatchPending, InputError, RunError
 from augment.dataset.export import sibling, write_atomically
-from augment.generators.gemini.batch_api import BatchCallFailed, BatchStatus, GeminiBatches
+from augment.generators.gemini.batch_api import BatchCallFailed, BatchReply, BatchStatus, GeminiBatches
 from augment.generators.gemini.client import GeminiGenerator
 from augment.generators.gemini.models import cost_usd
-from augment.generators.gemini.plan import Request, RequestPlanner, encode_reply
+from augment.generators.gemini.margin import Margin
+from augment.generators.gemini.plan import Request, RequestPlanner
+from augment.generators.gemini.replies import answer_record, junk_record
+from augment.generators.variants import parse_variants
 from augment.records import Seed
 
 log = logging.getLogger("augment")
@@ -79,8 +82,8 @@ def prepare_batch(generator: GeminiGenerator, seeds: Sequence[Seed], wanted: int
     """Get a batch job's replies into the cache, submitting one if none is recorded; raise BatchPending while it runs."""
     path = state_path(out)
     job = BatchJob.load(path)
-    planner = RequestPlanner(generator.settings)
     with ResponseCache(generator.settings.cache) as cache:
+        planner = RequestPlanner(generator.settings, Margin.load(cache))  # the live path's first requests, margin included
         requests = [] if job else plan_requests(planner, seeds, wanted, cache)
         if not job and not requests:
             log.info("batch: every request is in the cache already; nothing to submit")
@@ -139,7 +142,7 @@ def _settle(job: BatchJob, status: BatchStatus, cache: ResponseCache, path: Path
     if status.state in _COLLECT:
         for reply in status.replies:
             if reply.key and not reply.error:
-                cache.put(reply.key, job.model, encode_reply(reply.text, reply.problem, reply.served))
+                cache.put(reply.key, job.model, _record(reply))
         failed = sum(1 for reply in status.replies if reply.error or not reply.key)
         path.unlink()
         collected = len(status.replies) - failed
@@ -154,6 +157,15 @@ def _settle(job: BatchJob, status: BatchStatus, cache: ResponseCache, path: Path
         f"batch: {job.name} is {status.state.lower()} ({len(job.keys)} requests, submitted {job.submitted}); "
         f"outputs were left as they were; run again with --batch to collect it"
     )
+
+
+def _record(reply: BatchReply) -> str:
+    """Return what to cache of a batch item: an answer if it holds variants, else junk, which the live path re-asks."""
+    # The service holds a batch reply to its request's max_output_tokens, so no size limit is needed here; the gates
+    # judge the variants when the live path replays it.
+    if reply.problem or not parse_variants(reply.text)[0]:
+        return junk_record(reply.problem or "unusable", len(reply.text))
+    return answer_record(reply.text, reply.served)
 
 
 def pending_job_note(out: Path) -> str:

@@ -18,6 +18,10 @@ CREATE TABLE IF NOT EXISTS responses (
     model TEXT NOT NULL,
     text TEXT NOT NULL,
     created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notes (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 )
 """
 
@@ -48,7 +52,7 @@ class ResponseCache:
         # WAL keeps every committed row even if the process is killed mid-run; the timeout lets two runs share it.
         db = sqlite3.connect(self.path, timeout=30)
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute(_SCHEMA)
+        db.executescript(_SCHEMA)
         db.commit()
         return db
 
@@ -68,6 +72,19 @@ class ResponseCache:
             "INSERT OR REPLACE INTO responses (key, model, text, created) VALUES (?, ?, ?, ?)",
             (key, model, text, time.time()),
         )
+        self._db.commit()
+
+    def note(self, name: str) -> str | None:
+        """Return a value the runs keep beside the replies (e.g. the measured rejection rate), or None."""
+        try:
+            row = self._db.execute("SELECT value FROM notes WHERE name = ?", (name,)).fetchone()
+        except sqlite3.OperationalError:  # a cache written before notes were kept, opened read-only
+            return None
+        return row[0] if row else None
+
+    def put_note(self, name: str, value: str) -> None:
+        """Keep a value beside the replies and commit at once."""
+        self._db.execute("INSERT OR REPLACE INTO notes (name, value) VALUES (?, ?)", (name, value))
         self._db.commit()
 
     def __len__(self) -> int:

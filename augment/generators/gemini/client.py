@@ -17,9 +17,12 @@ from augment.errors import RunError
 from augment.generators.base import Generation, Generator
 from augment.generators.gemini import sdk
 from augment.generators.gemini.batch_api import GeminiBatches
+from augment.generators.gemini.breaker import Breaker, BreakerOpen, trip_after
 from augment.generators.gemini.cache import ResponseCache
+from augment.generators.gemini.margin import Margin
 from augment.generators.gemini.models import cost_usd, lookup, same_model
-from augment.generators.gemini.plan import Request, RequestPlanner, decode_reply, decode_served, encode_reply
+from augment.generators.gemini.plan import Request, RequestPlanner
+from augment.generators.gemini.replies import cached_answer, reply_limit, reply_record
 from augment.generators.gemini.ratelimit import PrioritySlots, RateLimiter
 from augment.generators.gemini.sdk import AttemptFailed, Rejected
 from augment.generators.gemini.settings import GeminiSettings
@@ -39,7 +42,9 @@ class GeminiGenerator(Generator):
         self.settings = settings
         # Counted over every generate() call of the run (the seeds, then the misconception rows).
         self._running = {"api_calls": 0, "cache_hits": 0, "tokens": Counter(), "failed_attempts": Counter(),
-                         "served_models": Counter(), "cost_usd": 0.0, "unpriced_replies": 0}
+                         "served_models": Counter(), "cost_usd": 0.0, "unpriced_replies": 0,
+                         # One breaker and one margin for the whole run, over each generate() call (seeds, then rows).
+                         "breaker": Breaker(trip_after(settings.concurrency)), "margin": None}
         self.stats: dict = {}
 
     def __repr__(self) -> str:  # never show the key
@@ -122,6 +127,9 @@ def _report_stats(running: dict) -> dict:
     """Return the running counts as the report shows them: plain dicts, cost rounded."""
     stats = {**running, "tokens": dict(running["tokens"]), "served_models": dict(running["served_models"].most_common())}
     stats["failed_attempts"] = dict(sorted(running["failed_attempts"].items()))
+    breaker, margin = stats.pop("breaker"), stats.pop("margin")
+    stats |= {"breaker": breaker.summary()} if breaker.open else {}
+    stats |= {"margin": margin.summary(running["tokens"]["output"])} if margin else {}
     # A reply from a model without catalogue prices leaves the cost unknown rather than too low.
     unpriced = stats.pop("unpriced_replies")
     stats["cost_usd"] = None if unpriced else round(running["cost_usd"], 6)
@@ -137,15 +145,23 @@ class _Session:
         self.cache = ResponseCache(settings.cache) if settings.cache else None
         self.slots = PrioritySlots(settings.concurrency)
         self.limiter = RateLimiter(settings.rpm)
-        self.planner = RequestPlanner(settings)
+        if stats["margin"] is None:
+            stats["margin"] = Margin.load(self.cache)
+        self.margin = stats["margin"]
+        self.planner = RequestPlanner(settings, self.margin)
         self.system = self.planner.system
         self.rejected: Rejected | None = None
+        self.breaker = stats["breaker"]
         self._warned_served: set[str] = set()
         self._repeats: Counter = Counter()
+        self._replayed_unusable: set[str] = set()  # seeds a cached reply gave nothing usable
+        self._replied: set[str] = set()  # seeds that got a reply: only a seed's first request carries the margin
         self._jitter = wait_exponential_jitter(initial=settings.backoff, max=settings.max_backoff, jitter=settings.backoff)
 
     async def close(self) -> None:
-        """Release connections and the cache."""
+        """Release connections and the cache, keeping this run's rejection counts in it."""
+        if self.cache is not None:
+            self.margin.save(self.cache)  # the next run sizes its margin from this one's rejections too
         await self.client.aio.aclose()
         self.client.close()
         if self.cache is not None:
@@ -165,10 +181,15 @@ class _Session:
                 with attempt:
                     await self._attempt(pool, first=attempt.retry_state.attempt_number == 1)
         except AttemptFailed as failure:
+            if seed.id in self._replayed_unusable:
+                self._note("cached_fallbacks")  # said in one warning: the cache, not the endpoint, is the cause
             return Generation(seed, pool.samples, failure.reason)
         except Rejected as rejected:
             self._note_rejection(rejected)
             return Generation(seed, pool.samples, rejected.reason)
+        except BreakerOpen:
+            self.breaker.skipped += 1
+            return Generation(seed, pool.samples, "breaker")
         return Generation(seed, pool.samples)
 
     def _wait(self, state: RetryCallState) -> float:
@@ -182,55 +203,93 @@ class _Session:
         """Make or replay one request for the variants still missing; raise AttemptFailed if still short."""
         if self.rejected:
             raise self.rejected
-        text, problem = await self._reply(self.planner.request(pool, self._repeats), first)
+        needed, judged = pool.missing, pool.judged
+        if pool.seed.id in self._replied:
+            request = self.planner.request(pool, self._repeats)
+        else:
+            request = self.planner.first_request(pool, self._repeats, self.cache)
+        text, problem, served, replayed = await self._reply(request, pool, first)
+        items, damage = parse_variants(text) if not problem else ([], problem)
+        # The gates cost milliseconds per sample: off the loop thread, so other seeds' requests start on time.
+        usable = await asyncio.to_thread(pool.add, items)
+        if not replayed:
+            self._measure(request.n, request.n - needed, pool.judged - judged, usable)
+        if replayed and not usable:
+            self._replayed_unusable.add(pool.seed.id)
+        elif not replayed and self.cache is not None:
+            # Stored once judged: only a reply that gave usable variants is replayed by later runs; junk is recorded
+            # as junk (reason and length), so a night of bad replies cannot make the next night replay them.
+            record = reply_record(text, problem, usable > 0, reply_limit(pool.seed, request.n), served)
+            self.cache.put(request.key, self.settings.model, record)
         if problem:
             self._fail(AttemptFailed(problem, backoff=False))
-        items, damage = parse_variants(text)
-        # The gates cost milliseconds per sample: off the loop thread, so other seeds' requests start on time.
-        await asyncio.to_thread(pool.add, items)
         if pool.missing:
             self._fail(AttemptFailed(damage or "too-few", backoff=False))
 
-    async def _reply(self, request: Request, first: bool) -> tuple[str, str]:
-        """Return the next reply to this request: replayed from the cache, else fetched and stored at once."""
-        stored = self.cache.get(request.key) if self.cache else None
-        if stored is not None:
+    def _measure(self, asked: int, extra: int, judged: int, usable: int) -> None:
+        """Count a live reply's variants asked (the margin's among them) and rejected, for the report and next run."""
+        self.margin.asked["variants"] += asked
+        self.margin.asked["extra"] += extra
+        self.margin.count(judged, judged - usable)
+
+    async def _reply(self, request: Request, pool: VariantPool, first: bool) -> tuple[str, str, str, bool]:
+        """Return the next reply to this request, its problem, its serving model, and whether the cache replayed it."""
+        answer = cached_answer(self.cache.get(request.key)) if self.cache else None
+        if answer is not None and self.settings.refresh_cache and not pool.can_use(parse_variants(answer[0])[0]):
+            self._note("refreshed")
+            answer = None  # --refresh-cache: a stored reply that gives nothing usable today is asked again
+        if answer is not None:
             self.stats["cache_hits"] += 1
-            text, problem = decode_reply(stored)
-            served = decode_served(stored)
+            (text, served), problem, replayed = answer, "", True
         else:
             text, problem, served = await self._call(request.prompt, request.params, first)
-            if self.cache is not None:
-                self.cache.put(request.key, self.settings.model, encode_reply(text, problem, served))
+            replayed = False
         self._note_served(served)
+        self._replied.add(pool.seed.id)
         # Counted only after a reply: a request that got none (429, 5xx, timeout) is resent with the same seed.
         self._repeats[request.identity] += 1
-        return text, problem
+        return text, problem, served, replayed
 
     async def _call(self, prompt: str, params: dict, first: bool) -> tuple[str, str, str]:
         """Send one generateContent request within the concurrency and rate limits; return text, problem, served model."""
+        self.breaker.check()
         # Retries and follow-ups go before first requests: a started seed finishes instead of queueing behind all.
         async with self.slots.slot(priority=1 if first else 0):
             await self.limiter.wait()
             if self.rejected:
                 raise self.rejected
+            self.breaker.check()
             self.stats["api_calls"] += 1
             config = sdk.content_config(self.system, params)
             try:
                 async with asyncio.timeout(self.settings.timeout):
-                    response = await self.client.aio.models.generate_content(
-                        model=self.settings.model, contents=prompt, config=config
+                    response = await self.breaker.guard(
+                        self.client.aio.models.generate_content(model=self.settings.model, contents=prompt, config=config)
                     )
+            except BreakerOpen:
+                raise
             except Exception as error:  # noqa: BLE001 - classified below; anything unknown is re-raised
-                self._fail(sdk.classify(error, self.settings.model) or error)
+                failure = sdk.classify(error, self.settings.model) or error
+                self._answered(failure.reason if isinstance(failure, AttemptFailed) else "")
+                self._fail(failure)
+        self._answered("")
         served = sdk.served_model(response)
         self._count_usage(response, served)
         return (*sdk.reply_text(response), served)
+
+    def _answered(self, reason: str) -> None:
+        """Tell the breaker how a request ended; say so in one line if that tripped it."""
+        if self.breaker.record(reason):
+            log.warning("%s", self.breaker.message())
 
     def _fail(self, error: Exception) -> None:
         if isinstance(error, AttemptFailed):
             self.stats["failed_attempts"][error.reason] += 1
         raise error
+
+    def _note(self, event: str) -> None:
+        """Count an event that is in the report only when it happened."""
+        self.stats[event] = self.stats.get(event, 0) + 1
 
     def _count_usage(self, response, served: str) -> None:
         """Add the reply's tokens, and their cost at the prices of the model that served it."""

@@ -10,6 +10,7 @@ from augment.generators.gemini.batch import INLINE_LIMIT_BYTES, BatchJob, inline
 from augment.generators.gemini.cache import ResponseCache
 from augment.generators.gemini.models import checked_date, cost_usd, lookup, thinking_tokens
 from augment.generators.gemini.settings import GeminiSettings
+from augment.generators.gemini.margin import Margin
 from augment.generators.gemini.plan import Request, RequestPlanner
 from augment.records import Seed
 from augment.dataset.tokens import estimate_tokens
@@ -57,7 +58,7 @@ def dry_run_lines(
     """
     cache = ResponseCache.existing(settings.cache) if settings.cache else None
     try:
-        planner = RequestPlanner(settings)
+        planner = RequestPlanner(settings, Margin.load(cache))
         estimate = estimate_run(planner, seeds, wanted, cache)
         rows = estimate_run(planner, extra[0], extra[1], cache)
     finally:
@@ -69,6 +70,7 @@ def dry_run_lines(
         f"dry run (nothing called, nothing written): {settings.model}, {estimate.seeds} seeds, {wanted} variants asked per seed",
         f"  served from the cache (free): {estimate.seeds - calls} seeds",
         f"  API calls: {calls}, one per other seed (retries and follow-ups after short replies add a few)",
+        *_margin_lines(planner, estimate, wanted),
         *_rows_lines(rows, batch),
         f"  tokens, estimated (UTF-8 bytes / 3, errs high): input ~{total.input_tokens:,} from the rendered prompts, "
         f"output ~{total.output_tokens:,} (variants asked x typical variant size), "
@@ -76,6 +78,16 @@ def dry_run_lines(
         _cost_line(settings.model, estimate, batch, live=rows),
     ]
     return lines + _batch_lines(estimate, planner.system, out, batch)
+
+
+def _margin_lines(planner: RequestPlanner, estimate: Estimate, wanted: int) -> list[str]:
+    """Return the line for the margin of extra variants on first requests, when earlier runs measured rejections."""
+    extra = planner.margin.extra(wanted)
+    if not extra or not estimate.requests:
+        return []
+    tokens = sum(max(0, request.n - wanted) * variant_tokens(request.seed) for request in estimate.requests)
+    return [f"  margin: each seed's first request asks {extra} variants more than needed (rejection rate "
+            f"{planner.margin.rate:.1%} measured by earlier runs), ~{tokens:,} of the output tokens below"]
 
 
 def _rows_lines(rows: Estimate, batch: bool) -> list[str]:

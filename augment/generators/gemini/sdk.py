@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import re
 import time
 from collections import Counter
@@ -88,7 +89,14 @@ def classify(error: Exception, model: str) -> AttemptFailed | Rejected | None:
         return AttemptFailed("timeout")
     if isinstance(error, ConnectionError) or is_transport(error, ""):
         return AttemptFailed("connection")
+    if is_bad_body(error):
+        return AttemptFailed("bad-response")
     return None
+
+
+def is_bad_body(error: Exception) -> bool:
+    """Tell whether error is the SDK failing to read a 200 body: not JSON (a proxy's HTML page), cut off, wrong shape."""
+    return isinstance(error, json.JSONDecodeError) or type(error).__module__.split(".")[0] in {"pydantic", "pydantic_core"}
 
 
 def add_usage(tokens: Counter, usage) -> None:

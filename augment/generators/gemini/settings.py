@@ -46,6 +46,7 @@ class GeminiSettings:
     random_seed: int = 0
     cache: Path | None = DEFAULT_CACHE
     fallback: bool = True
+    refresh_cache: bool = False  # ask again for cached replies that give nothing usable today
 
     def __post_init__(self):
         if self.concurrency < 1:
