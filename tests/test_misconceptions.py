@@ -11,7 +11,7 @@ import pytest
 
 from augment.generators.misconceptions import REGISTERS, add_misconceptions, misconception_sample
 from augment.knowledge.facts import load_facts
-from augment.knowledge.misconceptions import misconceptions
+from augment.knowledge.misconceptions import kind_table, misconceptions
 from augment.quality.corrections import check_misconception
 from augment.run import main
 from augment.text import strip_diacritics
@@ -199,3 +199,19 @@ def test_gemini_makes_misconception_lines_and_the_gates_refuse_its_slips(tmp_pat
         assert check_misconception(sample) == "" and answer != slip, (user, answer)
     rejected = [json.loads(line) for line in out.with_name("out.rejected.jsonl").read_text("utf-8").splitlines()]
     assert {r["reason"] for r in rejected if r["assistant"] == slip} == {"missing-correction"}
+
+
+def test_a_landmark_is_never_corrected_to_a_place_that_holds_the_wrong_one():
+    # Hội An is part of thành phố Đà Nẵng since 2025-07-01: "Cầu Vàng thuộc Đà Nẵng, không phải Hội An" corrects
+    # nothing. Such a row names the spot ("Bà Nà Hills"), and every correction says where, not which city.
+    facts = load_facts()
+    for row in misconceptions():
+        if row.kind != "landmark":
+            continue
+        slots = dict(row.slots)
+        wrong = facts.by_name(slots["wrong_place"])
+        if wrong is not None and wrong.province in (row.place, facts.by_key(row.destination).province):
+            assert slots["spot"] not in (row.place, wrong.province), row.key
+        for correction in kind_table("landmark")["correction"]:
+            text = row.fill(correction)
+            assert slots["spot"] in text and slots["wrong_place"] in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 from collections import Counter
 
@@ -12,6 +13,7 @@ from augment.quality.dedup import is_near_duplicate
 from augment.generators.offline import (
     OfflineGenerator,
     _core_variations,
+    _invert,
     _joined_grams,
     _plan,
     _style_core,
@@ -138,7 +140,7 @@ def test_ngrams_worked_out_from_wrapper_and_core_equal_those_of_the_written_user
         rng = random.Random(seed.id)
         masked, slots = mask(nfc(seed.question))
         cores = _core_variations(question_core(masked), rng)
-        for candidate in (c for planned in _plan(cores, rng).values() for c in planned):
+        for candidate in (c for planned in _plan(cores, rng, False).values() for c in planned):
             core = _styled_core(_style_core(cores[candidate.core][0], candidate.register), tuple(slots))
             grams = _joined_grams(candidate.wrapper, core)
             assert grams == shingles(_user_turn(candidate, core.text, slots)), (seed.id, candidate)
@@ -166,3 +168,18 @@ def test_variants_come_with_the_ngrams_of_their_user_turn(seeds, offline):
         pairs = list(offline.iter_variants_with_grams(seed))
         assert [sample for sample, _ in pairs] == list(offline.iter_variants(seed))
         assert all(grams == shingles(sample.user) for sample, grams in pairs)
+
+
+def test_inversion_alternatives_list_longer_phrases_first():
+    # "(?P<attr>giá vé|giá vé vào cổng)" then ".+" splits the phrase: "giá vé cáp treo Hòn Thơm vào cổng sao".
+    import tomllib
+    from importlib import resources
+    raw = tomllib.loads(resources.files("augment.knowledge.data").joinpath("offline.toml").read_text("utf-8"))
+    shadowed = []
+    for rule in raw["inversion"]:
+        for group in re.findall(r"\(\?P<\w+>((?:[^()]|\((?!\?P)[^()]*\))+)\)", rule["pattern"]):
+            options = group.split("|")
+            shadowed += [(rule["name"], a, b) for i, a in enumerate(options) for b in options[i + 1:]
+                         if b.startswith(a + " ")]
+    assert shadowed == []
+    assert _invert("⟦0⟧ giá vé vào cổng sao") == ["giá vé vào cổng ⟦0⟧ sao"]

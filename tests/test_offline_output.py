@@ -9,9 +9,10 @@ from collections import Counter, defaultdict
 import pytest
 
 from augment.generators.bodies import body_sentences
+from augment.generators.offline import misplaced_phrase
 from augment.knowledge.misconceptions import misconceptions
 from augment.generators.misconceptions import misconception_seed
-from augment.quality import wording
+from augment.quality import framing, wording
 from conftest import SEEDS
 from augment.knowledge.seeds import load_seeds
 
@@ -39,7 +40,8 @@ def _generated(lines):
 
 
 @pytest.mark.parametrize("defect", [
-    "tag-on-wh-question", "stacked-request", "pronoun-clash", "mid-sentence-capital", "register-unmarked",
+    "tag-on-wh-question", "particle-on-question", "stacked-request", "pronoun-clash", "address-mismatch",
+    "mid-sentence-capital", "register-unmarked",
 ])
 def test_no_user_turn_has_a_wording_defect(lines, defect):
     found = [(meta["register"], user) for meta, user, _, question, _ in _generated(lines)
@@ -57,15 +59,40 @@ def test_no_user_turn_stacks_requests_or_tags_a_wh_question_at_all(lines):
 
 def test_every_answer_has_one_closer_one_opener_and_no_doubled_phrase(lines):
     answers = [answer for meta, _, answer, _, _ in lines if meta["generator"] != "seed"]
-    assert sum(wording.closers(answer) > 1 for answer in answers) == 0
-    assert sum(wording.stacked_opener(answer) for answer in answers) == 0
-    framing = {wording.answer_defect(a, wording.known_openers()) for a in answers}
-    assert framing - {""} == set()  # no stacked opener, no eager "có ngay!" before a denial
-    openers = wording.known_openers()
-    doubled = [a for a in answers if wording.opener_phrase(*wording.split_opener(a, openers))]
+    assert sum(framing.closers(answer) > 1 for answer in answers) == 0
+    assert sum(framing.stacked_opener(answer) for answer in answers) == 0
+    defects = {framing.answer_defect(a, framing.known_openers()) for a in answers}
+    assert defects - {""} == set()  # no stacked opener, no eager "có ngay!" before a denial
+    openers = framing.known_openers()
+    doubled = [a for a in answers if framing.opener_phrase(*framing.split_opener(a, openers))]
     assert doubled == []
     plain = [a for meta, _, a, _, _ in _generated(lines) if not meta.get("grounding")]
-    assert all(wording.closers(answer) == 1 for answer in plain)
+    assert all(framing.closers(answer) == 1 for answer in plain)
+
+
+def test_no_answer_piles_up_particles_or_says_yes_before_a_closed_question(lines):
+    generated = [(user, answer) for meta, user, answer, _, _ in lines if meta["generator"] != "seed"]
+    assert [a for _, a in generated if framing.particle_pileup(a)] == []
+    openers = framing.known_openers()
+    eager = [(u, a) for u, a in generated if framing.eager_on_question(framing.split_opener(a, openers)[0], u)]
+    assert eager == []
+
+
+_HEDGES = r"(?:khoảng|tầm|chừng|cỡ|độ|xấp xỉ)"
+
+
+def test_no_answer_stacks_two_hedges_its_seed_does_not(lines):
+    stacked = re.compile(rf"(?<!\w){_HEDGES} {_HEDGES}(?!\w)", re.IGNORECASE)
+    found = [a for meta, _, a, _, seed_answer in lines
+             if meta["generator"] != "seed" and len(stacked.findall(a)) > len(stacked.findall(seed_answer))]
+    assert found == []
+
+
+def test_no_user_turn_puts_a_swapped_phrase_where_it_reads_wrong(lines):
+    assert [user for _, user, *_ in _generated(lines) if misplaced_phrase(user)] == []
+    assert misplaced_phrase("giá vé vào cổng cáp treo Bà Nà Hills bao nhiêu?") == "vé vào cổng"
+    assert misplaced_phrase("lên giúp mình kế hoạch Đà Lạt 4 ngày") == "kế hoạch"
+    assert misplaced_phrase("vé vào cổng Thung lũng Tình Yêu bao nhiêu?") == ""
 
 
 def test_each_seed_has_four_answer_bodies(lines):

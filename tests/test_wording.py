@@ -8,8 +8,8 @@ import pytest
 
 from augment.generators.bodies import split_frame, vary_body
 from augment.generators.offline import rewrite_answer
-from augment.generators.turns import sentence_type, with_pronoun
-from augment.quality import wording
+from augment.generators.turns import asked_in, fitting_wrappers, sentence_type, with_pronoun
+from augment.quality import framing, wording
 from augment.text import amounts
 
 
@@ -81,15 +81,15 @@ def test_register_markers(user, register, bad):
 
 def test_answer_framing_defects():
     body = "Giá tham khảo như sau:\n- Vé: khoảng 50.000 đồng."
-    assert wording.opener_phrase("Dạ, mình xin tư vấn như sau ạ:", body) == "như sau"
-    assert wording.opener_phrase("Dạ, chào bạn ạ!", body) == ""
-    assert wording.closers("Dạ, vé 50.000 đồng ạ. Chúc bạn đi vui! Cần gì cứ nhắn mình nha!") == 2
-    assert wording.closers("Dạ, vé 50.000 đồng ạ. Cần gì cứ nhắn mình nha!\nChúc bạn đi vui!") == 2
-    assert wording.closers("Dạ, chúc bạn đi vui, vé 50.000 đồng ạ.\n- Vé: 50.000 đồng.\nCứ nhắn mình nha!") == 1
-    assert wording.stacked_opener("Dạ, có ngay ạ! Được ạ! Mình gợi ý lịch trình nha:")
-    assert not wording.stacked_opener("Dạ, có ạ! Đà Lạt có nhiều hồ đẹp.")
+    assert framing.opener_phrase("Dạ, mình xin tư vấn như sau ạ:", body) == "như sau"
+    assert framing.opener_phrase("Dạ, chào bạn ạ!", body) == ""
+    assert framing.closers("Dạ, vé 50.000 đồng ạ. Chúc bạn đi vui! Cần gì cứ nhắn mình nha!") == 2
+    assert framing.closers("Dạ, vé 50.000 đồng ạ. Cần gì cứ nhắn mình nha!\nChúc bạn đi vui!") == 2
+    assert framing.closers("Dạ, chúc bạn đi vui, vé 50.000 đồng ạ.\n- Vé: 50.000 đồng.\nCứ nhắn mình nha!") == 1
+    assert framing.stacked_opener("Dạ, có ngay ạ! Được ạ! Mình gợi ý lịch trình nha:")
+    assert not framing.stacked_opener("Dạ, có ạ! Đà Lạt có nhiều hồ đẹp.")
     lead_twice = "Dạ, mình xin tư vấn như sau ạ: Mình gợi ý lịch trình 2 ngày nha:\nNgày 1: đi hồ."
-    assert wording.answer_defect(lead_twice, wording.known_openers()) == "stacked-opener"
+    assert framing.answer_defect(lead_twice, framing.known_openers()) == "stacked-opener"
 
 
 @pytest.mark.parametrize("answer, defect", [
@@ -101,7 +101,7 @@ def test_answer_framing_defects():
     ("Dạ, có ngay ạ! Đà Lạt có nhiều hồ đẹp, bạn ghé hồ Tuyền Lâm nha.", ""),
 ])
 def test_an_eager_yes_never_opens_a_denial(answer, defect):
-    assert wording.answer_defect(answer, wording.known_openers()) == defect
+    assert framing.answer_defect(answer, framing.known_openers()) == defect
 
 
 @pytest.mark.parametrize("core, kind", [
@@ -113,6 +113,74 @@ def test_an_eager_yes_never_opens_a_denial(answer, defect):
 ])
 def test_sentence_type(core, kind):
     assert sentence_type(core) == kind
+
+
+def test_a_question_is_never_taken_for_a_topic():
+    # The seed asked ("... có biển luôn hả ad?") though its core lost the particle: a yes/no question, so no
+    # "gợi ý ..." or "cho mình xin ..." wrapper; a statement after a question keeps the question's type.
+    core = "nghe nói ⟦0⟧ sáp nhập xong có biển rồi, vậy giờ ⟦1⟧ có biển luôn"
+    assert sentence_type(core) == "keyword"
+    assert asked_in("Nghe nói Lâm Đồng sáp nhập xong có biển rồi, vậy giờ Đà Lạt có biển luôn hả ad?")
+    assert sentence_type(core, asked=True) == "yesno"
+    assert sentence_type("cầu ⟦0⟧ nằm ở đâu? Tối nay muốn xem phun lửa") == "wh"
+    assert not asked_in("Lịch trình Đà Lạt 3 ngày 2 đêm cho gia đình có con nhỏ")
+    table = {"ask": ["Bạn ơi, {q} ạ?", "{q} vậy ad?"], "wh": ["Ad ơi {q} vậy ta?"], "keyword": ["Ad gợi ý {q} với"]}
+    fitting = [wrapper for wrapper, _ in fitting_wrappers(table, "cầu ⟦0⟧ nằm ở đâu? Tối nay muốn xem phun lửa")]
+    assert fitting == ["Bạn ơi, {q} ạ?"]  # no "vậy ad?" closing the statement, no topic wrapper
+
+
+@pytest.mark.parametrize("user, bad", [
+    ("Chào bạn, cho mình hỏi Hồ Xuân Hương nằm ở đâu nhé?", True),
+    ("Bạn ơi, vé Langbiang bao nhiêu tiền nha?", True),
+    ("Cho tui hỏi chợ đêm ở đâu nè", True),
+    ("cho dem o dau nhe ban", True),
+    ("Đà Lạt tháng 12 có lạnh không nhé?", True),
+    ("Đà Lạt có biển không với", True),  # "với" closes a question only after a request
+    ("Nhờ bạn cho mình biết Hồ Xuân Hương nằm ở đâu nhé?", False),  # asks to be told: the softener fits
+    ("Gợi ý giúp mình quán nào ngon nha", False),
+    ("Ad ơi cho hỏi chợ đêm ở đâu với", False),
+    ("cho mik hỏi chợ đêm ở đâu vs", False),
+    ("Mình hỏi chút nhé, chợ đêm ở đâu?", False),  # the softener closes its own clause
+    ("Bạn ơi, cho mình xin lịch trình 3 ngày nha", False),
+])
+def test_a_softener_never_closes_a_question(user, bad):
+    assert wording.particle_on_question(user) is bad
+
+
+@pytest.mark.parametrize("user, bad", [
+    ("Dạ anh chị cho con hỏi thác Datanla nằm chỗ nào ạ?", True),
+    ("Bạn ơi cho cháu hỏi chợ đêm ở đâu?", True),
+    ("Cô chú ơi cho tôi hỏi đường ra hồ ạ?", True),
+    ("da anh chi cho con hoi cho dem o dau a", True),
+    ("Dạ anh chị ơi, cho em hỏi chợ ở đâu ạ?", False),
+    ("Con chào cô chú ạ, cho con hỏi chợ ở đâu ạ?", False),
+    ("Dạ, anh chị cho em hỏi đi với con nhỏ 5 tuổi thì chơi ở đâu ạ?", False),  # "con nhỏ" is a child
+    ("Lịch trình cho nhóm bạn, cho mình xin nhé", False),  # "nhóm bạn" calls nobody
+])
+def test_the_pronoun_pairs_with_how_the_bot_is_addressed(user, bad):
+    assert wording.address_mismatch(user) is bad
+
+
+@pytest.mark.parametrize("user, opener, bad", [
+    ("Tháng 12 đi Đà Lạt có lạnh không ạ?", "Dạ, có ngay ạ!", True),
+    ("Nên đi Đà Lạt hay Sa Pa vào tháng 12?", "Dạ, có liền nha!", True),
+    ("Đà Lạt có biển luôn hả ad?", "Dạ, được ạ!", True),
+    ("Vé Langbiang bao nhiêu ạ?", "Dạ, có ngay ạ!", False),
+    ("Bạn cho mình biết chợ đêm ở đâu được không ạ?", "Dạ, có ngay ạ!", False),  # asks to be told
+    ("Đà Lạt có quán nào ngon không ạ?", "Dạ, chào bạn ạ!", False),  # a greeting pre-empts nothing
+])
+def test_an_eager_yes_never_opens_the_answer_to_a_closed_question(user, opener, bad):
+    answer = f"{opener} Tháng 12 Đà Lạt se lạnh, bạn nhớ mang áo ấm. Bạn cần gì cứ nhắn mình nha!"
+    assert (framing.answer_defect(answer, [opener], user) == "eager-opener-on-question") is bad
+
+
+def test_sentence_final_particles_are_thinned_to_the_limit():
+    answer = "Dạ, chào bạn nha! Vé 50.000 đồng nha. Bạn nên đi sớm nhé.\nMẹo: mang áo nha!\nCứ nhắn mình nha!"
+    assert framing.final_particles(answer) == 5
+    assert framing.answer_defect(answer) == "particle-pileup"
+    tamed = framing.tame_particles(answer, keep_from=len("Dạ, chào bạn nha!"))
+    assert tamed == "Dạ, chào bạn nha! Vé 50.000 đồng. Bạn nên đi sớm.\nMẹo: mang áo!\nCứ nhắn mình nha!"
+    assert framing.final_particles("Dạ, đi nha hay nhé đều được. Cứ nhắn mình nha!") == 1  # only a sentence's end
 
 
 def test_core_takes_the_wrappers_pronoun_and_keeps_common_nouns():
@@ -146,5 +214,5 @@ def test_rewritten_answers_keep_every_figure_and_end_with_one_closer():
     assert len(answers) >= 10
     for answer in answers:
         assert amounts(answer) == amounts(LIST)
-        assert wording.closers(answer) == 1
-        assert wording.answer_defect(answer, wording.known_openers()) == ""
+        assert framing.closers(answer) == 1
+        assert framing.answer_defect(answer, framing.known_openers()) == ""

@@ -15,7 +15,8 @@ import tomllib
 from functools import cache, lru_cache
 from importlib import resources
 
-from augment.quality.wording import eager_on_denial, is_ack, is_closer, names_re, opener_phrase
+from augment.quality.framing import eager_on_denial, eager_on_question, is_ack, is_closer, opener_phrase
+from augment.quality.wording import names_re
 from augment.text import sentences
 
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
@@ -198,15 +199,23 @@ def copied_share(seed_lines: tuple[str, ...], lines: list[str]) -> float:
     return len(seed & _sentence_set(tuple(lines))) / len(seed) if seed else 0.0
 
 
-def pick_opener(openers: list[str], body: str, rng: random.Random) -> str:
-    """Return a random opener that repeats no phrase of the body ("" if each would)."""
+def pick_opener(openers: list[str], body: str, rng: random.Random, user: str = "") -> str:
+    """Return a random opener that repeats no phrase of the body and pre-empts no answer ("" if each would)."""
     order = list(openers)
     rng.shuffle(order)
     lead = body.split("\n", 1)[0].rstrip().endswith(":")  # the body opens with its own lead-in
     for opener in order:
-        if not opener or not (opener_phrase(opener, body) or lead and opener.endswith(":") or eager_on_denial(opener, body)):
+        if not opener or not _misfits(opener, body, lead, user):
             return opener
     return ""
+
+
+def _misfits(opener: str, body: str, lead: bool, user: str) -> bool:
+    """Return True if the opener repeats the body, doubles its lead-in, or reads as a yes the body or question denies."""
+    return bool(
+        opener_phrase(opener, body) or (lead and opener.endswith(":")) or eager_on_denial(opener, body)
+        or eager_on_question(opener, user)
+    )
 
 
 def assemble(opener: str, lines: list[str], closer: str, alone: bool) -> str:

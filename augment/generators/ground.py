@@ -12,7 +12,8 @@ from importlib import resources
 
 from augment.generators.contexts import SHAPES, capitalised, distractors, render_context
 from augment.generators.figures import vary
-from augment.generators.offline import answer_openers, starts_with_locked
+from augment.generators.offline import starts_with_locked
+from augment.quality.framing import known_openers
 from augment.knowledge.seed_facts import FactRecord, record_for
 from augment.quality.grounding import cited_backed
 from augment.records import Sample
@@ -75,7 +76,7 @@ def ground_with_figures(sample: Sample, rng: random.Random, pool: Sequence[FactR
 
 def _split_opener(text: str) -> tuple[str, str]:
     """Split text into its opener ("Dạ, chào bạn nha!", "Dạ, ") and the rest; no opener gives ("", text)."""
-    for opener in answer_openers():
+    for opener in known_openers():
         if text.startswith(opener):
             return opener, text[len(opener):].lstrip()
     match = _OPENING_RE.match(text)

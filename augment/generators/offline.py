@@ -13,11 +13,14 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from augment.quality.dedup import is_near_duplicate
+from augment.quality.framing import tame_particles
 from augment.quality.wording import canonical_names
 from augment.knowledge.facts import load_facts
 from augment.generators.base import Generation, Generator
-from augment.generators.bodies import COPY_LIMIT, assemble, copied_share, pick_opener, split_frame, vary_body
-from augment.generators.turns import fits, fitting_wrappers, untag_wh, with_pronoun
+from augment.generators.bodies import (
+    COPY_LIMIT, assemble, body_sentences, copied_share, pick_opener, split_frame, vary_body,
+)
+from augment.generators.turns import asked_in, fits, fitting_wrappers, untag_wh, with_pronoun
 from augment.records import Sample, Seed
 from augment.text import loose_key, nfc, shingles, shingles_around, strip_diacritics, stretched
 
@@ -142,7 +145,7 @@ class OfflineGenerator(Generator):
         # The plan is cheap and the pipeline draws only a seed's first few dozen candidates: text is made on demand,
         # and only for candidates that are no near-duplicate (most of a long question's are, and are told apart
         # from the core's n-grams and the wrapper's alone).
-        for candidate in _interleave(_plan(cores, rng), rng):
+        for candidate in _interleave(_plan(cores, rng, asked_in(seed.question)), rng):
             key = (candidate.core, candidate.register, candidate.pronoun)
             if key not in styled:
                 core_text = with_pronoun(cores[candidate.core][0], candidate.pronoun)
@@ -158,9 +161,9 @@ class OfflineGenerator(Generator):
             yielded.append(grams)
             if user is None:
                 user = _user_turn(candidate, core.text, slots)
-            if not fits(user):  # a rewrite that turned the core's type (a wh-word after a yes/no swap)
-                continue
-            assistant = rewrite_answer(seed.answer, candidate.register, rng, seed.intent, bodies)
+            if not fits(user) or misplaced_phrase(user):  # a rewrite that turned the core's type, or an inversion
+                continue  # that moved a swapped phrase next to a name it does not fit ("vé vào cổng cáp treo ...")
+            assistant = rewrite_answer(seed.answer, candidate.register, rng, seed.intent, bodies, user)
             method = "+".join(["register", *cores[candidate.core][1]])
             yield Sample(seed, user, assistant, self.name, method, candidate.register), grams
 
@@ -210,12 +213,12 @@ def _user_turn(candidate: Candidate, core: str, slots: list[str]) -> str:
     return _finish_user(unmask(candidate.wrapper.replace("{q}", core), slots), candidate.register)
 
 
-def _plan(cores: list[tuple[str, list[str]]], rng: random.Random) -> dict[str, list[Candidate]]:
+def _plan(cores: list[tuple[str, list[str]]], rng: random.Random, asked: bool) -> dict[str, list[Candidate]]:
     """Return each register's candidates in the order to try them: shuffled, then spread over the cores."""
     by_register: dict[str, list[Candidate]] = {}
     spellings, defaults = _templates()["pronoun_spelling"], _templates()["pronoun_default"]
     for offset, (register, table) in enumerate(_templates()["registers"].items()):
-        wrappers = fitting_wrappers(table, cores[0][0])
+        wrappers = fitting_wrappers(table, cores[0][0], asked)
         own = spellings.get(register, {})
         found = [
             Candidate(register, index, wrapper, own.get(family, family or defaults.get(register, "")))
@@ -267,10 +270,47 @@ def _lexicon() -> tuple[re.Pattern, dict[str, list[str]]]:
     return _phrase_re(alternatives), alternatives
 
 
+@cache
+def _lexicon_guards() -> dict[str, list[tuple[re.Pattern | None, re.Pattern | None]]]:
+    """Map each guarded lexicon member to the contexts it must not be put in (before it, after it)."""
+    guards: dict[str, list] = {}
+    for guard in _templates()["lexicon"].get("guards", []):
+        before = re.compile(guard["before"]) if "before" in guard else None
+        after = re.compile(guard["after"]) if "after" in guard else None
+        for member in guard["members"]:
+            guards.setdefault(member.casefold(), []).append((before, after))
+    return guards
+
+
+def _fits_context(member: str, before: str, after: str) -> bool:
+    """Return True if no guard keeps the member out of the place between before and after."""
+    return not any(
+        (ahead and ahead.search(before.casefold())) or (behind and behind.search(after.casefold()))
+        for ahead, behind in _lexicon_guards().get(member.casefold(), ())
+    )
+
+
+def misplaced_phrase(text: str) -> str:
+    """Return a guarded lexicon member that stands where its guard keeps it out of the written text, or ""."""
+    lowered = text.casefold()
+    for member in _lexicon_guards():
+        for match in re.finditer(rf"(?<!\w){re.escape(member)}(?!\w)", lowered):
+            if not _fits_context(member, lowered[:match.start()], lowered[match.end():]):
+                return member
+    return ""
+
+
 def _swap_synonyms(core: str, rng: random.Random) -> str:
-    """Replace each lexicon phrase in the core with a random other member of its group, never doubling a word."""
+    """Replace each lexicon phrase in the core with a random other member of its group, never doubling a word and
+    never putting a member where a guard keeps it out ("vé vào cổng cáp treo")."""
     pattern, alternatives = _lexicon()
-    swapped = pattern.sub(lambda m: rng.choice(alternatives[m.group(0).casefold()]), core)
+
+    def swap(match: re.Match) -> str:
+        before, after = core[:match.start()], core[match.end():]
+        options = [m for m in alternatives[match.group(0).casefold()] if _fits_context(m, before, after)]
+        return rng.choice(options) if options else match.group(0)
+
+    swapped = pattern.sub(swap, core)
     # "cách ⟦1⟧ bao xa" -> "cách ⟦1⟧ cách bao xa": a member may repeat a word the core already has.
     before, after = Counter(core.casefold().split()), Counter(swapped.casefold().split())
     return core if any(count > max(1, before[word]) for word, count in after.items()) else swapped
@@ -344,28 +384,32 @@ def _interleave(by_register: dict[str, list[Candidate]], rng: random.Random) -> 
                 yield queue.pop(0)
 
 
-@cache
-def answer_openers() -> tuple[str, ...]:
-    """Return every opener the offline generator may put before an answer, longest first."""
-    openers = {opener for options in _templates()["openers"].values() for opener in options if opener}
-    return tuple(sorted(openers, key=len, reverse=True))
-
-
-def rewrite_answer(answer: str, register: str, rng: random.Random, intent: str = "", seen: set | None = None) -> str:
+def rewrite_answer(
+    answer: str, register: str, rng: random.Random, intent: str = "", seen: set | None = None, user: str = "",
+) -> str:
     """Vary the seed answer's body (bodies.py) and frame it with one opener suited to the user's register and
-    exactly one closing offer; the opener repeats no phrase of the body.
+    exactly one closing offer; the opener repeats no phrase of the body and pre-empts no yes/no answer to user.
+    Sentence-final "nha"/"nhé" are thinned to the limit the wording gate allows.
 
     seen holds the bodies the seed's earlier variants got: a few more draws look for a body not among them that
     copies less than most of the seed's sentences, so a seed's lines differ in more than their greeting.
     """
-    data = _templates()
     lines, seed_closer, alone = split_frame(answer)
     for _ in range(_BODY_DRAWS):
         varied = vary_body(lines, intent, rng, len(answer))
-        if seen is None or (tuple(varied) not in seen and copied_share(lines, varied) < COPY_LIMIT):
+        written = _frame(varied, seed_closer, alone, register, rng, user)
+        # Told apart as written: thinning the particles can make two drawn bodies one.
+        body = body_sentences(written)
+        if seen is None or (body not in seen and copied_share(lines, varied) < COPY_LIMIT):
             break
     if seen is not None:
-        seen.add(tuple(varied))
+        seen.add(body)
+    return written
+
+
+def _frame(varied: list[str], seed_closer: str, alone: bool, register: str, rng: random.Random, user: str) -> str:
+    """Put an opener and one closing offer around a varied body, its sentence-final particles thinned."""
+    data = _templates()
     closer = rng.choice(data["closers"]["options"]) or seed_closer
-    opener = pick_opener(data["openers"].get(register) or [""], "\n".join([*varied, closer]), rng)
-    return assemble(opener, varied, closer, alone)
+    opener = pick_opener(data["openers"].get(register) or [""], "\n".join([*varied, closer]), rng, user)
+    return tame_particles(assemble(opener, varied, closer, alone), keep_from=len(opener))

@@ -5,23 +5,61 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
-from augment.quality.wording import key, patterns, pronoun_families, pronoun_spans, requests, tag_on_wh
+from augment.quality.wording import (
+    address_mismatch, key, particle_on_question, patterns, pronoun_families, pronoun_spans, requests, tag_on_wh,
+)
 
 TYPES = ("wh", "yesno", "request", "keyword")
 _CLAUSE_SPLIT_RE = re.compile(r"[,.;:!?]+")
 _SLOT_RE = re.compile(r"⟦\d+⟧")
 
 
-def sentence_type(core: str) -> str:
-    """Return the core's type: wh, yesno (ends with a yes/no particle), request (asks for something) or keyword."""
-    last = [clause for clause in _CLAUSE_SPLIT_RE.split(_SLOT_RE.sub(" X ", core)) if clause.strip()][-1:]
-    text, unaccented = key(last[0] if last else core)
+def sentence_type(core: str, asked: bool = False) -> str:
+    """Return the core's type: wh, yesno (ends with a yes/no particle), request (asks for something) or keyword.
+
+    The last clause decides; a statement after a question ("cầu Rồng ở đâu? tối nay muốn xem") keeps the question's
+    type. asked says the seed question ended with "?" or a question particle the core lost ("... có biển luôn hả
+    ad?"): with a predicate ("có", "được", "nên" ...) and no wh-word or request, it is a yes/no question, never a
+    topic to ask for ("Ad gợi ý ... có biển luôn với").
+    """
+    clauses = [clause for clause in _CLAUSE_SPLIT_RE.split(_SLOT_RE.sub(" X ", core)) if clause.strip()] or [core]
+    for clause in reversed(clauses):
+        kind = _clause_type(clause)
+        if kind in ("wh", "yesno"):
+            return kind
+    if requests(core):
+        return "request"
+    return "yesno" if asked and _has_predicate(clauses[-1]) else "keyword"
+
+
+def _has_predicate(clause: str) -> bool:
+    """Return True if the clause states something that can be asked yes or no ("Đà Lạt có biển luôn"), unlike a
+    bare topic ("vé Datanla")."""
+    text, unaccented = key(clause)
+    return bool(patterns(unaccented)["yesno_before"].search(text))
+
+
+def _clause_type(clause: str) -> str:
+    """Return wh or yesno for a clause that asks, else ""."""
+    text, unaccented = key(clause)
     words = patterns(unaccented)
     if words["tag_end"].search(text):
         return "yesno"
     if words["wh"].search(text) or re.search(r"(?<!\w)(?:hay|hoặc|hay là)(?!\w)", text):
         return "wh"
-    return "request" if requests(core) else "keyword"
+    return ""
+
+
+def asked_in(question: str) -> bool:
+    """Return True if the seed question ends as a question: a "?" or a question particle ("... hả ad")."""
+    text, unaccented = key(question)
+    return question.rstrip().endswith("?") or bool(patterns(unaccented)["question_end"].search(text))
+
+
+def ends_in_statement(core: str) -> bool:
+    """Return True if a statement follows the core's question ("cầu Rồng ở đâu? tối nay muốn xem phun lửa")."""
+    head, mark, tail = core.rpartition("?")
+    return bool(mark) and bool(tail.strip())
 
 
 def untag_wh(core: str) -> str:
@@ -42,20 +80,29 @@ def _wrapper_info(wrapper: str) -> tuple[bool, str]:
     return bool(requests(frame)), families[0] if families else ""
 
 
-def fitting_wrappers(register_wrappers: dict[str, list[str]], core: str) -> list[tuple[str, str]]:
+def fitting_wrappers(register_wrappers: dict[str, list[str]], core: str, asked: bool = False) -> list[tuple[str, str]]:
     """Return the register's wrappers that fit the core's type, each with the pronoun family it sets."""
-    kind = sentence_type(core)
+    kind = sentence_type(core, asked)
     pool = [*register_wrappers.get(kind, [])]
     if kind in ("wh", "yesno"):
         pool += register_wrappers.get("ask", [])
     asks = bool(requests(core))
+    statement_last = ends_in_statement(core)
     fitting = []
     for wrapper in dict.fromkeys(pool):
         wrapper_asks, family = _wrapper_info(wrapper)
         if asks and wrapper_asks:
             continue  # one request per turn
+        if statement_last and _tail_words(wrapper) - {"ạ"}:
+            continue  # "... tối nay muốn xem phun lửa vậy ad?": a question's particle would close the statement
         fitting.append((wrapper, family))
     return fitting
+
+
+@cache
+def _tail_words(wrapper: str) -> frozenset[str]:
+    """Return the words a wrapper puts after the core."""
+    return frozenset(key(wrapper.partition("{q}")[2])[0].split())
 
 
 @lru_cache(maxsize=1 << 14)
@@ -74,5 +121,6 @@ def with_pronoun(core: str, spelling: str) -> str:
 
 
 def fits(user: str) -> bool:
-    """Return True if the written turn has no yes/no tag on a wh-question and one request at most."""
-    return not tag_on_wh(user) and requests(user) <= 1
+    """Return True if the written turn has no yes/no tag or softener on a question, one request at most, and a
+    pronoun that pairs with how it addresses the bot."""
+    return not tag_on_wh(user) and requests(user) <= 1 and not particle_on_question(user) and not address_mismatch(user)

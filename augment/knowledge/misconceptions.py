@@ -96,6 +96,7 @@ def _row(destination: Destination, kind: str, row: dict, need: list[str]) -> Mis
         "wrong_region": _data()["confused_region"].get(destination.key, ""),
         "landmark": row.get("landmark", ""),
         "wrong_place": row.get("wrong_place", ""),
+        "spot": row.get("spot", destination.name),
     }
     suffix = f"-{_ascii(slots['landmark'])}" if slots["landmark"] else ""
     return Misconception(f"{destination.key}-{kind}{suffix}", kind, destination.key, tuple(slots.items()), tuple(need))

@@ -14,7 +14,8 @@ from functools import lru_cache
 from augment.quality.claims import contradiction, premises
 from augment.quality.grounding import CHECKS as GROUNDING_CHECKS
 from augment.quality.support import unsupported
-from augment.quality.wording import check_answer_wording, check_wording
+from augment.quality.framing import check_answer_wording
+from augment.quality.wording import check_user_wording
 from augment.errors import InputError
 from augment.knowledge.facts import load_facts
 from augment.knowledge.intents import signals
@@ -276,7 +277,8 @@ def check_support(sample: Sample) -> str:
 
 CHECKS: tuple[Check, ...] = (
     check_form, check_language, check_length, check_facts, check_places, check_support, check_fidelity,
-    check_grounding, *GROUNDING_CHECKS, check_wording,
+    check_grounding, *GROUNDING_CHECKS, check_user_wording,
+    check_answer_wording,
 )
 
 

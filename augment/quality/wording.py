@@ -1,9 +1,9 @@
-"""Wording checks: a user turn and an answer that a native speaker would write.
+"""Wording checks on a user turn: one a native speaker would type.
 
-User turn: no yes/no tag on a wh-question, one request, one first-person pronoun set, capitals only for names,
-the register's markers present. Answer: one closing offer, no stacked openers, an opener that repeats no phrase
-of the body. Words come from knowledge/data/wording.toml, written with diacritics, and are matched on the
-lower-cased words of a text, unaccented when the text is typed without diacritics (so "tối" is never "tôi").
+No yes/no tag or softener on a question, one request, one first-person pronoun set paired with how the bot is
+addressed, capitals only for names, the register's markers present (the answer's framing: quality/framing.py).
+Words come from knowledge/data/wording.toml, written with diacritics, and are matched on the lower-cased words of
+a text, unaccented when the text is typed without diacritics (so "tối" is never "tôi").
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from importlib import resources
 from augment.knowledge.facts import load_facts
 from augment.knowledge.places import VIETNAMESE_LETTER_RE, trie_pattern
 from augment.records import Sample
-from augment.text import sentences, strip_diacritics
+from augment.text import strip_diacritics
 
 _TOKEN_RE = re.compile(r"[^\W_]+")
-_CLAUSE_SPLIT_RE = re.compile(r"[,.;:!?\n]+")
+CLAUSE_SPLIT_RE = re.compile(r"[,.;:!?\n]+")
 _SENTENCE_START_RE = re.compile(r"(?:^|[.!?:\n]\s*|[-•]\s+)$")
 _NAME_SLOT = "\u2063"  # a name's span, replaced by an invisible separator so its capitals are not read
 
@@ -39,14 +39,6 @@ def canonical_names() -> dict[str, str]:
 
 
 @cache
-def known_openers() -> tuple[str, ...]:
-    """Return the offline generator's answer openers, longest first (from offline.toml)."""
-    raw = tomllib.loads(resources.files("augment.knowledge.data").joinpath("offline.toml").read_text("utf-8"))
-    openers = {opener for options in raw["openers"].values() for opener in options if opener}
-    return tuple(sorted(openers, key=len, reverse=True))
-
-
-@cache
 def data() -> dict:
     """Return the wording data (sentence types, requests, pronouns, register markers, answer framing)."""
     return tomllib.loads(resources.files("augment.knowledge.data").joinpath("wording.toml").read_text("utf-8"))
@@ -58,7 +50,8 @@ def _alternatives(phrases, unaccented: bool) -> str:
     return "|".join(ordered)
 
 
-def _words_re(phrases, unaccented: bool) -> re.Pattern:
+def words_re(phrases, unaccented: bool) -> re.Pattern:
+    """Match any of the phrases (regular expressions) as whole words, unaccented if asked."""
     return re.compile(rf"(?<!\w)(?:{_alternatives(phrases, unaccented)})(?!\w)")
 
 
@@ -74,14 +67,25 @@ def patterns(unaccented: bool) -> dict[str, re.Pattern]:
     """Return the compiled word patterns (wh, yes/no, tags, requests, closers, register markers) for one spelling."""
     d = data()
     tag = rf"(?:{_alternatives(d['yesno_tags'], unaccented)})(?: (?:{_alternatives(d['tag_tails'], unaccented)}))*"
-    registers = {name: _words_re(words, unaccented) for name, words in d["registers"].items()}
+    registers = {name: words_re(words, unaccented) for name, words in d["registers"].items()}
     return {
-        "wh": _words_re(d["wh_words"], unaccented),
-        "yesno_before": _words_re(d["yesno_openers"], unaccented),
+        "wh": words_re(d["wh_words"], unaccented),
+        "yesno_before": words_re(d["yesno_openers"], unaccented),
         "tag_end": re.compile(rf"(?<!\w){tag}$"),
-        "request": _words_re(d["request_heads"], unaccented),
+        "question_end": re.compile(
+            rf"(?<!\w)(?:{_alternatives([*d['yesno_tags'], *d['question_particles']], unaccented)})"
+            rf"(?: (?:{_alternatives(d['particle_tails'], unaccented)}))*$"
+        ),
+        "request": words_re(d["request_heads"], unaccented),
         "closer": re.compile(_alternatives([d["answer"]["closer"]], unaccented)),
-        "terse_absent": _words_re(d["register_absent"]["terse"], unaccented),
+        "terse_absent": words_re(d["register_absent"]["terse"], unaccented),
+        "telling": words_re(d["telling_heads"], unaccented),
+        "either_or": re.compile(rf"\w (?:{_alternatives(d['either_or'], unaccented)}) (?!không\b|ko\b|k\b|chưa\b)\w"),
+        "soft": frozenset(strip_diacritics(p) if unaccented else p for p in d["soft_particles"]),
+        "particle_end": re.compile(
+            rf"(?<!\w)(?P<particle>{_alternatives([*d['soft_particles'], *d['plea_particles']], unaccented)})"
+            rf"(?: (?:{_alternatives(d['particle_tails'], unaccented)}))*$"
+        ),
         **{f"register:{name}": pattern for name, pattern in registers.items()},
     }
 
@@ -91,7 +95,7 @@ def tag_on_wh(user: str) -> bool:
 
     A wh-word after "có", "được", "nên" ... asks yes/no ("có quán nào đẹp không"), so the tag fits there.
     """
-    for clause in _CLAUSE_SPLIT_RE.split(user):
+    for clause in CLAUSE_SPLIT_RE.split(user):
         text, unaccented = key(clause)
         words = patterns(unaccented)
         tag = words["tag_end"].search(text)
@@ -203,14 +207,72 @@ def register_unmarked(user: str, register: str) -> bool:
     return pattern is not None and not pattern.search(text)
 
 
+def is_question(clause: str) -> bool:
+    """Return True if the clause asks: it holds a wh-word or ends with a yes/no tag."""
+    text, unaccented = key(clause)
+    words = patterns(unaccented)
+    return bool(words["wh"].search(text) or words["tag_end"].search(text))
+
+
+def particle_on_question(user: str) -> bool:
+    """Return True if a question ends with a softener ("... ở đâu nhé?", "... bao nhiêu nè") no request licenses.
+
+    "nhé", "nha", "nè" soften a request or a proposal: "Nhờ bạn cho mình biết ... nhé?" is right, "cho mình hỏi
+    ... ở đâu nhé?" is not. "với" closes a question only after a request ("cho mình hỏi ... với").
+    """
+    text, unaccented = key(user)
+    words = patterns(unaccented)
+    telling = bool(words["telling"].search(text))
+    asking = telling or bool(words["request"].search(text))
+    for clause in CLAUSE_SPLIT_RE.split(user):
+        said, _ = key(clause)
+        ending = words["particle_end"].search(said)
+        if not ending or not is_question(said[:ending.start()]):
+            continue
+        soft = ending.group("particle") in words["soft"]
+        if (soft and not telling) or (not soft and not asking):
+            return True
+    return False
+
+
+@cache
+def _addressee_table(unaccented: bool) -> tuple[re.Pattern, dict[str, frozenset[str]]]:
+    """Return a pattern finding an addressee where it calls out, and the pronoun families each pairs with."""
+    d = data()
+    plain = strip_diacritics if unaccented else str
+    allowed = {plain(name): frozenset(families) for name, families in d["addressees"].items()}
+    names = _alternatives(d["addressees"], unaccented)
+    after = _alternatives(d["address_calls"]["after"], unaccented)
+    before = _alternatives(d["address_calls"]["before"], unaccented)
+    call = rf"(?:(?<!\w)(?:{before}) (?P<greeted>{names})(?!\w)|(?<!\w)(?P<called>{names}) (?:{after})(?!\w))"
+    return re.compile(call), allowed
+
+
+def address_mismatch(user: str) -> bool:
+    """Return True if the turn's pronoun does not pair with how it addresses the bot ("anh chị cho con hỏi")."""
+    families = pronoun_families(user)
+    if not families:
+        return False
+    text, unaccented = key(user)
+    pattern, allowed = _addressee_table(unaccented)
+    for match in pattern.finditer(text):
+        if families - allowed[match.group("greeted") or match.group("called")]:
+            return True
+    return False
+
+
 def user_defect(user: str, register: str, allowed: str = "") -> str:
     """Return the name of the first wording defect of a user turn, or ""."""
     if tag_on_wh(user):
         return "tag-on-wh-question"
+    if particle_on_question(user):
+        return "particle-on-question"
     if requests(user) > 1:
         return "stacked-request"
     if len(pronoun_families(user)) > 1:
         return "pronoun-clash"
+    if address_mismatch(user):
+        return "address-mismatch"
     if mid_capitals(user, allowed):
         return "mid-sentence-capital"
     if register_unmarked(user, register):
@@ -218,113 +280,10 @@ def user_defect(user: str, register: str, allowed: str = "") -> str:
     return ""
 
 
-def is_closer(sentence: str) -> bool:
-    """Return True if the sentence is a closing offer or wish ("cứ nhắn mình nha", "chúc bạn đi vui")."""
-    text, unaccented = key(sentence)
-    return patterns(unaccented)["closer"].search(text) is not None
-
-
-def closers(answer: str) -> int:
-    """Return how many closing offers end the answer in a row (its last two lines read)."""
-    count = 0
-    for sentence in reversed(sentences("\n".join(answer.rsplit("\n", 2)[-2:]))):
-        if not is_closer(sentence):
-            break
-        count += 1
-    return count
-
-
-@cache
-def _acks() -> frozenset[str]:
-    return frozenset(data()["answer"]["acks"])
-
-
-def is_ack(sentence: str) -> bool:
-    """Return True if the sentence only acknowledges ("Dạ, có ngay ạ!", "Được ạ!")."""
-    return key(sentence)[0] in _acks()
-
-
-def stacked_opener(answer: str) -> bool:
-    """Return True if the answer opens with two acknowledgements in a row ("Dạ, có ngay ạ! Được ạ!")."""
-    first = sentences(answer.split("\n", 1)[0])[:2]
-    return len(first) == 2 and all(map(is_ack, first))
-
-
-def eager_on_denial(opener: str, body: str) -> bool:
-    """Return True if an eager acknowledgement ("Dạ, có ngay ạ!") opens an answer whose first sentence denies."""
-    answer = data()["answer"]
-    said = key(opener)[0]
-    if not any(word in said for word in answer["eager"]):
-        return False
-    first = (sentences(body.split("\n", 1)[0]) or [""])[0]
-    clause = re.split(r"[,;:(]", first, maxsplit=1)[0]  # "khoảng 50.000 đồng, không gồm ..." answers yes
-    head = " ".join(key(clause)[0].split()[: answer["denial_reach"]])
-    return bool(_denial_re().search(head))
-
-
-@cache
-def _denial_re() -> re.Pattern:
-    return _words_re(data()["answer"]["denials"], False)
-
-
-def opener_phrase(opener: str, body: str) -> str:
-    """Return a two-word phrase of the opener the body repeats ("như sau"), ignoring particles and pronouns, or ""."""
-    pairs = _opener_pairs(opener)
-    lowered = body.lower()
-    if not any(pair[0] in lowered and pair[1] in lowered for pair in pairs):  # most bodies: no need to key them
+def check_user_wording(sample: Sample) -> str:
+    """Gate: drop an offline sample whose user turn has a wording defect."""
+    # The rules judge the offline generator's assembly (wrapper around a core); a model's paraphrase is whole
+    # sentences of its own, and its register label is a guess.
+    if sample.generator != "offline" or sample.method == "misconception":
         return ""
-    text = f" {key(body)[0]} "
-    for pair in pairs:
-        if f" {' '.join(pair)} " in text:
-            return " ".join(pair)
-    return ""
-
-
-@cache
-def _opener_pairs(opener: str) -> tuple[tuple[str, str], ...]:
-    """Return the opener's two-word phrases that hold a word beyond particles and pronouns."""
-    common = frozenset(data()["answer"]["common"])
-    words = key(opener)[0].split()
-    return tuple(pair for pair in zip(words, words[1:]) if not set(pair) <= common)
-
-
-def split_opener(answer: str, openers) -> tuple[str, str]:
-    """Return the answer's opener among openers (longest first) and the rest, or ("", answer)."""
-    for opener in openers:
-        if answer.startswith(opener + " ") or answer.startswith(opener + "\n"):
-            return opener, answer[len(opener):].lstrip()
-    return "", answer
-
-
-def answer_defect(answer: str, openers=()) -> str:
-    """Return the name of the first framing defect of an answer, or ""."""
-    if closers(answer) > 1:
-        return "double-closer"
-    if stacked_opener(answer):
-        return "stacked-opener"
-    opener, body = split_opener(answer, openers)
-    if opener.endswith(":") and body.split("\n", 1)[0].rstrip().endswith(":"):
-        return "stacked-opener"  # "Dạ, mình xin tư vấn như sau ạ: Mình gợi ý lịch trình ... nha:"
-    if opener and opener_phrase(opener, body):
-        return "doubled-opener-phrase"
-    if opener and eager_on_denial(opener, body):
-        return "eager-opener-on-denial"
-    return ""
-
-
-def check_wording(sample: Sample) -> str:
-    """Gate: drop a generated sample whose user turn or answer framing has a wording defect."""
-    if sample.generator == "seed":
-        return ""
-    # The user-turn rules judge the offline generator's assembly (wrapper around a core); a model's paraphrase is
-    # whole sentences of its own, and its register label is a guess.
-    if sample.generator == "offline" and sample.method != "misconception":
-        return user_defect(sample.user, sample.register, sample.seed.question) or check_answer_wording(sample)
-    return check_answer_wording(sample)
-
-
-def check_answer_wording(sample: Sample) -> str:
-    """Gate on the answer alone: one closing offer, no stacked or repeated opener."""
-    if sample.generator == "seed":
-        return ""
-    return answer_defect(sample.assistant, known_openers())
+    return user_defect(sample.user, sample.register, sample.seed.question)
