@@ -161,6 +161,24 @@ def test_the_pronoun_pairs_with_how_the_bot_is_addressed(user, bad):
     assert wording.address_mismatch(user) is bad
 
 
+@pytest.mark.parametrize("user, register, bad", [
+    ("Phiền bạn cho mình hỏi Dinh Bảo Đại vé vào cửa nhiêu ạ?", "polite", True),
+    ("Dạ cho em hỏi bản Cát Cát có xa ko ạ?", "deferential", True),
+    ("Cho mình hỏi lịch trình cho nhóm 6 đứa sv ít tiền ạ?", "polite", True),
+    ("Cho mình hỏi vé Langbiang bao nhiêu ạ?", "polite", False),  # "bao nhiêu" is no shorthand
+    ("ad ơi vé langbiang bnhiu z", "teencode", False),  # shorthand is teen-code's own
+])
+def test_a_polite_turn_holds_no_chat_shorthand(user, register, bad):
+    assert wording.register_leak(user, register) is bad
+
+
+def test_polite_cores_are_written_in_standard_spelling():
+    from augment.generators.offline import _style_core
+    core = "vé vào cửa nhiêu, có xa ko, bao nhiêu tiền, nhóm 6 đứa sv"
+    assert _style_core(core, "polite") == "vé vào cửa bao nhiêu, có xa không, bao nhiêu tiền, nhóm 6 đứa sinh viên"
+    assert _style_core(core, "casual") == core
+
+
 @pytest.mark.parametrize("user, opener, bad", [
     ("Tháng 12 đi Đà Lạt có lạnh không ạ?", "Dạ, có ngay ạ!", True),
     ("Nên đi Đà Lạt hay Sa Pa vào tháng 12?", "Dạ, có liền nha!", True),

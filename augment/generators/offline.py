@@ -350,10 +350,19 @@ def _terse_drop() -> re.Pattern:
     return _phrase_re(_templates()["terse"]["drop"])
 
 
+@cache
+def _formal() -> tuple[re.Pattern, dict[str, str]]:
+    table = {k.casefold(): v for k, v in _templates()["formal_map"]["words"].items()}
+    return _phrase_re(table), table
+
+
 def _style_core(core: str, register: str) -> str:
-    """Apply the register's spelling to the core: teen-code words or keyword-only."""
+    """Apply the register's spelling to the core: teen-code words, standard words, or keyword-only."""
     if register == "teencode":
         pattern, table = _teencode()
+        return pattern.sub(lambda m: table[m.group(0).casefold()], core)
+    if register in _templates()["formal_map"]["registers"]:
+        pattern, table = _formal()
         return pattern.sub(lambda m: table[m.group(0).casefold()], core)
     if register == "terse":
         kept = _templates()["terse"]["keep"]

@@ -261,6 +261,20 @@ def address_mismatch(user: str) -> bool:
     return False
 
 
+def register_leak(user: str, register: str) -> bool:
+    """Return True if a polite or deferential turn holds chat shorthand ("ko", "j", "vé vào cửa nhiêu")."""
+    leaks = data()["register_leaks"]
+    if register not in leaks["registers"]:
+        return False
+    text, unaccented = key(user)
+    return bool(_leak_re(unaccented).search(text))
+
+
+@cache
+def _leak_re(unaccented: bool) -> re.Pattern:
+    return words_re(data()["register_leaks"]["words"], unaccented)
+
+
 def user_defect(user: str, register: str, allowed: str = "") -> str:
     """Return the name of the first wording defect of a user turn, or ""."""
     if tag_on_wh(user):
@@ -277,6 +291,8 @@ def user_defect(user: str, register: str, allowed: str = "") -> str:
         return "mid-sentence-capital"
     if register_unmarked(user, register):
         return "register-unmarked"
+    if register_leak(user, register):
+        return "register-leak"
     return ""
 
 
