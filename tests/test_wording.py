@@ -192,6 +192,23 @@ def test_an_eager_yes_never_opens_the_answer_to_a_closed_question(user, opener, 
     assert (framing.answer_defect(answer, [opener], user) == "eager-opener-on-question") is bad
 
 
+def test_a_lead_in_announcing_a_list_never_opens_a_paragraph():
+    opener = "Dạ, mình xin tư vấn như sau ạ:"
+    prose = f"{opener} Vé cáp treo khoảng 600.000 đồng/người lớn ạ. Bạn cần gì cứ nhắn mình nha!"
+    listed = f"{opener}\n- Vé người lớn: khoảng 600.000 đồng.\n- Trẻ em: thấp hơn.\nBạn cần gì cứ nhắn mình nha!"
+    assert framing.answer_defect(prose, [opener]) == "lead-in-before-prose"
+    assert framing.answer_defect(listed, [opener]) == ""
+    assert framing.answer_defect(prose.replace(opener, "Dạ, chào bạn ạ!"), ["Dạ, chào bạn ạ!"]) == ""
+
+
+@pytest.mark.parametrize("user, count", [
+    ("Bạn cho mình biết xin lịch trình Hội An 2 ngày 1 đêm, có đi đảo được không nhé?", 2),
+    ("Bạn cho mình biết chợ đêm ở đâu được không ạ?", 1),
+])
+def test_asking_to_be_told_is_a_request(user, count):
+    assert wording.requests(user) == count
+
+
 def test_sentence_final_particles_are_thinned_to_the_limit():
     answer = "Dạ, chào bạn nha! Vé 50.000 đồng nha. Bạn nên đi sớm nhé.\nMẹo: mang áo nha!\nCứ nhắn mình nha!"
     assert framing.final_particles(answer) == 5

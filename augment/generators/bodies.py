@@ -15,7 +15,9 @@ import tomllib
 from functools import cache, lru_cache
 from importlib import resources
 
-from augment.quality.framing import eager_on_denial, eager_on_question, is_ack, is_closer, opener_phrase
+from augment.quality.framing import (
+    eager_on_denial, eager_on_question, is_ack, is_closer, lead_in_before_prose, opener_phrase,
+)
 from augment.quality.wording import names_re
 from augment.text import sentences
 
@@ -214,7 +216,7 @@ def _misfits(opener: str, body: str, lead: bool, user: str) -> bool:
     """Return True if the opener repeats the body, doubles its lead-in, or reads as a yes the body or question denies."""
     return bool(
         opener_phrase(opener, body) or (lead and opener.endswith(":")) or eager_on_denial(opener, body)
-        or eager_on_question(opener, user)
+        or eager_on_question(opener, user) or lead_in_before_prose(opener, body)
     )
 
 

@@ -156,6 +156,14 @@ def split_opener(answer: str, openers) -> tuple[str, str]:
     return "", answer
 
 
+def lead_in_before_prose(opener: str, body: str) -> bool:
+    """Return True if a lead-in that announces a list ("mình xin tư vấn như sau ạ:") opens a single paragraph."""
+    if not opener.endswith(":"):
+        return False
+    lines = [line for line in body.split("\n") if line.strip() and not is_closer(line.strip())]
+    return len(lines) < 2
+
+
 def answer_defect(answer: str, openers=(), user: str = "", seed_answer: str = "") -> str:
     """Return the name of the first framing defect of an answer (to user, from seed_answer, if given), or ""."""
     if closers(answer) > 1:
@@ -169,6 +177,8 @@ def answer_defect(answer: str, openers=(), user: str = "", seed_answer: str = ""
         return "eager-opener-on-question"
     if opener.endswith(":") and body.split("\n", 1)[0].rstrip().endswith(":"):
         return "stacked-opener"  # "Dạ, mình xin tư vấn như sau ạ: Mình gợi ý lịch trình ... nha:"
+    if lead_in_before_prose(opener, body):
+        return "lead-in-before-prose"
     if opener and opener_phrase(opener, body):
         return "doubled-opener-phrase"
     if opener and eager_on_denial(opener, body):
