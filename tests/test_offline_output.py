@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 import pytest
 
 from augment.generators.bodies import body_sentences
-from augment.generators.offline import misplaced_phrase
+from augment.generators.lexicon import misplaced_phrase
 from augment.knowledge.misconceptions import misconceptions
 from augment.generators.misconceptions import misconception_seed
 from augment.quality import framing, wording

@@ -6,11 +6,9 @@ import random
 from collections import Counter
 from itertools import islice
 import re
-import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
 
 from augment.quality.dedup import is_near_duplicate
 from augment.quality.framing import tame_particles
@@ -20,6 +18,8 @@ from augment.generators.base import Generation, Generator
 from augment.generators.bodies import (
     COPY_LIMIT, assemble, body_sentences, copied_share, pick_opener, split_frame, vary_body,
 )
+from augment.generators.lexicon import misplaced_phrase, swap_synonyms
+from augment.generators.templates import phrase_re, templates
 from augment.generators.turns import asked_in, fits, fitting_wrappers, untag_wh, with_pronoun
 from augment.records import Sample, Seed
 from augment.text import loose_key, nfc, shingles, shingles_around, strip_diacritics, stretched
@@ -43,15 +43,6 @@ class Candidate:
     pronoun: str = ""  # the wrapper's first-person pronoun, spelled for the register; the core takes it too
 
 
-@cache
-def _templates() -> dict:
-    return tomllib.loads(resources.files("augment.knowledge.data").joinpath("offline.toml").read_text("utf-8"))
-
-
-def _phrase_re(phrases) -> re.Pattern:
-    """Match any phrase as whole words, longest first, case-insensitively."""
-    ordered = sorted(set(phrases), key=len, reverse=True)
-    return re.compile(r"(?<!\w)(" + "|".join(map(re.escape, ordered)) + r")(?!\w)", re.IGNORECASE)
 
 
 @cache
@@ -90,9 +81,9 @@ def unmask(text: str, slots: list[str]) -> str:
 @cache
 def _strip_res() -> tuple[re.Pattern, re.Pattern]:
     """Return the patterns for a greeting before the question core and a particle after it."""
-    data = _templates()
-    prefix_re = re.compile(r"^(?:" + _phrase_re(data["strip_prefixes"]).pattern + r")[\s,:!.]*", re.IGNORECASE)
-    suffix_re = re.compile(r"[\s,]*(?:" + _phrase_re(data["strip_suffixes"]).pattern + r")$", re.IGNORECASE)
+    data = templates()
+    prefix_re = re.compile(r"^(?:" + phrase_re(data["strip_prefixes"]).pattern + r")[\s,:!.]*", re.IGNORECASE)
+    suffix_re = re.compile(r"[\s,]*(?:" + phrase_re(data["strip_suffixes"]).pattern + r")$", re.IGNORECASE)
     return prefix_re, suffix_re
 
 
@@ -216,8 +207,8 @@ def _user_turn(candidate: Candidate, core: str, slots: list[str]) -> str:
 def _plan(cores: list[tuple[str, list[str]]], rng: random.Random, asked: bool) -> dict[str, list[Candidate]]:
     """Return each register's candidates in the order to try them: shuffled, then spread over the cores."""
     by_register: dict[str, list[Candidate]] = {}
-    spellings, defaults = _templates()["pronoun_spelling"], _templates()["pronoun_default"]
-    for offset, (register, table) in enumerate(_templates()["registers"].items()):
+    spellings, defaults = templates()["pronoun_spelling"], templates()["pronoun_default"]
+    for offset, (register, table) in enumerate(templates()["registers"].items()):
         wrappers = fitting_wrappers(table, cores[0][0], asked)
         own = spellings.get(register, {})
         found = [
@@ -248,7 +239,7 @@ def _core_variations(core: str, rng: random.Random) -> list[tuple[str, list[str]
     core = untag_wh(core)
     variations = [(core, [])]
     for _ in range(3):
-        swapped = _swap_synonyms(core, rng)
+        swapped = swap_synonyms(core, rng)
         if swapped != core:
             variations.append((swapped, ["synonym"]))
     for base, tags in list(variations):
@@ -260,67 +251,16 @@ def _core_variations(core: str, rng: random.Random) -> list[tuple[str, list[str]
     return list(unique.items())
 
 
-@cache
-def _lexicon() -> tuple[re.Pattern, dict[str, list[str]]]:
-    groups = _templates()["lexicon"]["groups"]
-    alternatives = {}
-    for group in groups:
-        for member in group:
-            alternatives[member.casefold()] = [m for m in group if m != member]
-    return _phrase_re(alternatives), alternatives
 
 
-@cache
-def _lexicon_guards() -> dict[str, list[tuple[re.Pattern | None, re.Pattern | None]]]:
-    """Map each guarded lexicon member to the contexts it must not be put in (before it, after it)."""
-    guards: dict[str, list] = {}
-    for guard in _templates()["lexicon"].get("guards", []):
-        before = re.compile(guard["before"]) if "before" in guard else None
-        after = re.compile(guard["after"]) if "after" in guard else None
-        for member in guard["members"]:
-            guards.setdefault(member.casefold(), []).append((before, after))
-    return guards
 
-
-def _fits_context(member: str, before: str, after: str) -> bool:
-    """Return True if no guard keeps the member out of the place between before and after."""
-    return not any(
-        (ahead and ahead.search(before.casefold())) or (behind and behind.search(after.casefold()))
-        for ahead, behind in _lexicon_guards().get(member.casefold(), ())
-    )
-
-
-def misplaced_phrase(text: str) -> str:
-    """Return a guarded lexicon member that stands where its guard keeps it out of the written text, or ""."""
-    lowered = text.casefold()
-    for member in _lexicon_guards():
-        for match in re.finditer(rf"(?<!\w){re.escape(member)}(?!\w)", lowered):
-            if not _fits_context(member, lowered[:match.start()], lowered[match.end():]):
-                return member
-    return ""
-
-
-def _swap_synonyms(core: str, rng: random.Random) -> str:
-    """Replace each lexicon phrase in the core with a random other member of its group, never doubling a word and
-    never putting a member where a guard keeps it out ("vé vào cổng cáp treo")."""
-    pattern, alternatives = _lexicon()
-
-    def swap(match: re.Match) -> str:
-        before, after = core[:match.start()], core[match.end():]
-        options = [m for m in alternatives[match.group(0).casefold()] if _fits_context(m, before, after)]
-        return rng.choice(options) if options else match.group(0)
-
-    swapped = pattern.sub(swap, core)
-    # "cách ⟦1⟧ bao xa" -> "cách ⟦1⟧ cách bao xa": a member may repeat a word the core already has.
-    before, after = Counter(core.casefold().split()), Counter(swapped.casefold().split())
-    return core if any(count > max(1, before[word]) for word, count in after.items()) else swapped
 
 
 @cache
 def _inversions() -> list[tuple[re.Pattern, str]]:
     slot = _SLOT.format(r"\d+")
     rules = []
-    for rule in _templates()["inversion"]:
+    for rule in templates()["inversion"]:
         pattern = re.compile(rule["pattern"].replace("<E>", slot), re.IGNORECASE)
         rules.append((pattern, rule["template"]))
     return rules
@@ -341,19 +281,19 @@ def _invert(core: str) -> list[str]:
 
 @cache
 def _teencode() -> tuple[re.Pattern, dict[str, str]]:
-    table = {k.casefold(): v for k, v in _templates()["teencode_map"].items()}
-    return _phrase_re(table), table
+    table = {k.casefold(): v for k, v in templates()["teencode_map"].items()}
+    return phrase_re(table), table
 
 
 @cache
 def _terse_drop() -> re.Pattern:
-    return _phrase_re(_templates()["terse"]["drop"])
+    return phrase_re(templates()["terse"]["drop"])
 
 
 @cache
 def _formal() -> tuple[re.Pattern, dict[str, str]]:
-    table = {k.casefold(): v for k, v in _templates()["formal_map"]["words"].items()}
-    return _phrase_re(table), table
+    table = {k.casefold(): v for k, v in templates()["formal_map"]["words"].items()}
+    return phrase_re(table), table
 
 
 def _style_core(core: str, register: str) -> str:
@@ -361,11 +301,11 @@ def _style_core(core: str, register: str) -> str:
     if register == "teencode":
         pattern, table = _teencode()
         return pattern.sub(lambda m: table[m.group(0).casefold()], core)
-    if register in _templates()["formal_map"]["registers"]:
+    if register in templates()["formal_map"]["registers"]:
         pattern, table = _formal()
         return pattern.sub(lambda m: table[m.group(0).casefold()], core)
     if register == "terse":
-        kept = _templates()["terse"]["keep"]
+        kept = templates()["terse"]["keep"]
         for phrase in kept:  # joined, so that no word of it is dropped on its own
             core = core.replace(phrase, phrase.replace(" ", "_"))
         core = " ".join(_terse_drop().sub(" ", core).split()).strip(" ,")
@@ -376,7 +316,7 @@ def _style_core(core: str, register: str) -> str:
 def _finish_user(text: str, register: str) -> str:
     """Fix spacing and punctuation, then apply the register's casing and diacritics."""
     text = _SPACE_BEFORE_MARK_RE.sub(r"\1", " ".join(text.split())).replace("??", "?")
-    if register in _templates()["lowercase_registers"]:
+    if register in templates()["lowercase_registers"]:
         text = text.lower()
         return strip_diacritics(text) if register == "nodiacritics" else text
     return text[:1].upper() + text[1:]
@@ -418,7 +358,7 @@ def rewrite_answer(
 
 def _frame(varied: list[str], seed_closer: str, alone: bool, register: str, rng: random.Random, user: str) -> str:
     """Put an opener and one closing offer around a varied body, its sentence-final particles thinned."""
-    data = _templates()
+    data = templates()
     closer = rng.choice(data["closers"]["options"]) or seed_closer
     opener = pick_opener(data["openers"].get(register) or [""], "\n".join([*varied, closer]), rng, user)
     return tame_particles(assemble(opener, varied, closer, alone), keep_from=len(opener))
