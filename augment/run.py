@@ -247,6 +247,7 @@ def _build(args: argparse.Namespace, seeds, target: int, started: float) -> int:
             outcome.selected, args.misconceptions, args.seed, check_misconception, made
         )
         outcome.note_rejected(refused)
+    with collector_paused(), primary.token_counts(outcome.selected, system_prompt(), _bundle_options(args).formats):
         bundle = build_bundle(args.out, outcome.selected, system_prompt(), _bundle_options(args))  # validated, not written
         settings = {"target": target, "seeds": len(seeds), "n": args.n, "random_seed": args.seed, "primary": primary.name}
         report = build_report(outcome, settings, _api_usage(primary, outcome.selected, args), batch, bundle.summary)

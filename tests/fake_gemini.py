@@ -108,6 +108,7 @@ _MISSING_KEY_BODY = {
 _GENERATE_RE = re.compile(r"^/(v1|v1beta)/models/([^/:]+):(generateContent|batchGenerateContent)$")
 _BATCH_GET_RE = re.compile(r"^/(v1|v1beta)/batches/([^/:]+)$")
 _MODEL_GET_RE = re.compile(r"^/(v1|v1beta)/models/([^/:]+)$")
+_COUNT_RE = re.compile(r"^/(v1|v1beta)/models/([^/:]+):countTokens$")
 
 # Ids the fake answers 404 for unless told otherwise (shut down without routing).
 RETIRED = frozenset({"gemini-2.0-flash", "gemini-2.0-flash-lite", "gemini-1.5-flash"})
@@ -201,6 +202,11 @@ def _usage(prompt_tokens: int, output_tokens: int) -> dict:
 def _estimate_tokens(text: str) -> int:
     # Rough 4-chars-per-token estimate: callers only need plausible, non-zero usage numbers.
     return max(1, len(text) // 4) if text else 0
+
+
+def token_count(text: str) -> int:
+    """Return the fake's countTokens answer for a text: a rule of its own (words + 2), unlike any estimate."""
+    return len(text.split()) + 2
 
 
 def ok_response(text: str, finish_reason: str = "STOP", prompt_tokens: int = 0) -> dict:
@@ -761,6 +767,7 @@ class FakeGemini:
         self.batch_running_polls = int(batch_running_polls)
         self.batch_final_state = batch_final_state
         self.errors: list[str] = []  # responder exceptions, for debugging failed tests
+        self.count_fault: Optional[Fault] = None  # answered to every countTokens request when set
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._script: deque[Fault] = deque()
@@ -933,6 +940,7 @@ class FakeGemini:
             except ValueError:
                 body = raw.decode("utf-8", "replace")
 
+        count = _COUNT_RE.match(path) if method == "POST" else None
         generate = _GENERATE_RE.match(path) if method == "POST" else None
         batch_get = _BATCH_GET_RE.match(path) if method == "GET" else None
         model_get = _MODEL_GET_RE.match(path) if method == "GET" else None
@@ -942,6 +950,8 @@ class FakeGemini:
             kind = "batch_get"
         elif model_get:
             kind = "model_get"
+        elif count:
+            kind = "count_tokens"
         else:
             kind = "other"
         with self._lock:
@@ -966,12 +976,22 @@ class FakeGemini:
             self._send_result(handler, not_found(model, (generate or model_get).group(1)), {})
         elif kind == "model_get":
             handler.send_json(200, model_body(model))
+        elif kind == "count_tokens":
+            self._handle_count(handler, body)
         elif kind == "generate":
             self._handle_generate(handler, body, model)
         elif kind == "batch_create":
             self._handle_batch_create(handler, generate.group(1), generate.group(2), body)
         else:
             self._handle_batch_get(handler, batch_get.group(2))
+
+    def _handle_count(self, handler: _Handler, body: dict) -> None:
+        """Answer models.countTokens ({"totalTokens": n}), or the count_fault when one is set."""
+        if self.count_fault is not None:
+            self._send_result(handler, self.count_fault, body)
+            return
+        text = "".join(part.get("text", "") for content in body.get("contents") or [] for part in content.get("parts") or [])
+        handler.send_json(200, {"totalTokens": token_count(text)})
 
     def served(self, model: str) -> str:
         """Return the model that answers requests for this id."""

@@ -12,7 +12,8 @@ import math
 import statistics
 import tomllib
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata, resources
@@ -125,8 +126,29 @@ class TokenCounter:
                 f"{enc.calibrated_against}; {exact} for exact counts")
 
 
-@lru_cache(maxsize=None)
+_MEASURED: dict[str, TokenCounter] = {}  # counts measured elsewhere for this run (Gemini's countTokens)
+
+
+@contextmanager
+def measured(name: str, counts: Mapping[str, int], source: str) -> Iterator[None]:
+    """Count the encoding's texts from counts measured elsewhere while the block runs (exact, labelled by source);
+    a text not among them is estimated."""
+    known = dict(counts)
+    base = _builtin_counter(name)
+    _MEASURED[name] = TokenCounter(base.encoding, lambda text: known[text] if text in known else base.text(text), source)
+    try:
+        yield
+    finally:
+        del _MEASURED[name]
+
+
 def counter(name: str = DEFAULT_ENCODING) -> TokenCounter:
+    """Return the counter of an encoding: measured for this run, exact where bpe-openai knows it, else an estimate."""
+    return _MEASURED.get(name) or _builtin_counter(name)
+
+
+@lru_cache(maxsize=None)
+def _builtin_counter(name: str) -> TokenCounter:
     """Return the counter of an encoding: exact when bpe-openai is installed and knows it, else an estimate."""
     encoding = encodings()[name]
     tokenizer = _tokenizer(name)

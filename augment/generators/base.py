@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from augment.records import Sample, Seed
@@ -26,3 +27,8 @@ class Generator(ABC):
     @abstractmethod
     def generate(self, seeds: Sequence[Seed], n: int) -> Iterator[Generation]:
         """Yield one Generation per seed, in any order."""
+
+    def token_counts(self, samples: Sequence[Sample], system: str, formats: Sequence[str]) -> AbstractContextManager:
+        """Return a block in which the token counts this generator's service measures (Gemini's countTokens) stand
+        for the estimates of the outputs in these formats; by default a block that changes nothing."""
+        return nullcontext()

@@ -10,6 +10,7 @@ import random
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
@@ -19,6 +20,7 @@ from augment.generators.gemini import sdk
 from augment.generators.gemini.batch_api import GeminiBatches
 from augment.generators.gemini.breaker import Breaker, BreakerOpen, trip_after
 from augment.generators.gemini.cache import ResponseCache
+from augment.generators.gemini.counting import count_texts, gemini_token_counts
 from augment.generators.gemini.margin import Margin
 from augment.generators.gemini.models import cost_usd, lookup, same_model
 from augment.generators.gemini.plan import Request, RequestPlanner
@@ -27,7 +29,7 @@ from augment.generators.gemini.ratelimit import PrioritySlots, RateLimiter
 from augment.generators.gemini.sdk import AttemptFailed, Rejected
 from augment.generators.gemini.settings import GeminiSettings
 from augment.generators.variants import VariantPool, parse_variants
-from augment.records import Seed
+from augment.records import Sample, Seed
 
 log = logging.getLogger("augment")
 
@@ -49,6 +51,19 @@ class GeminiGenerator(Generator):
 
     def __repr__(self) -> str:  # never show the key
         return f"GeminiGenerator(model={self.settings.model!r})"
+
+    def token_counts(self, samples: Sequence[Sample], system: str, formats: Sequence[str]) -> AbstractContextManager:
+        """Return a block in which Gemini token counts are countTokens' own for these samples' texts, when a Gemini
+        file is written (its tuning is what they size; other runs keep the labelled estimate and spend no calls)."""
+        return gemini_token_counts(self, samples, system) if "gemini" in formats else nullcontext()
+
+    def count_tokens(self, texts: Sequence[str]) -> dict[str, int] | None:
+        """Return Gemini's own token count of each text (countTokens, cached), or None when it cannot be had."""
+        if self._running["breaker"].open:
+            return None  # a dead endpoint: the generation already said so, and counting would wait on each text
+        found = count_texts(self._api_key, self.settings, texts)
+        self.stats["count_tokens_calls"] = found[1] if found else 0
+        return found[0] if found else None
 
     def batches(self) -> GeminiBatches:
         """Return a client for Batch mode with this generator's key and settings."""

@@ -185,3 +185,9 @@ def reply_text(response) -> tuple[str, str]:
         return text, ""
     finish = getattr(candidate.finish_reason, "name", str(candidate.finish_reason or ""))
     return "", "blocked" if finish in _BLOCKING_FINISH else "empty"
+
+
+async def count_tokens(client, model: str, text: str) -> int:
+    """Return Gemini's own count of a text's tokens (models.countTokens: free, nothing generated)."""
+    response = await client.aio.models.count_tokens(model=model, contents=text)
+    return int(response.total_tokens or 0)
