@@ -40,6 +40,7 @@ def test_a_gemini_run_counts_its_gemini_tokens_with_count_tokens_once(tmp_path, 
         assert row and row[1] == "exact" and int(row[5].replace(",", "")) == sum(per_example)
         manifest = json.loads(out.with_name("f.manifest.json").read_text(encoding="utf-8"))
         assert manifest["example_tokens"][GEMINI] == {**manifest["example_tokens"][GEMINI], "counted": "exact", "total": sum(per_example)}
+        assert manifest["count_tokens_calls"] == len(texts)
         assert not counter(GEMINI).exact  # measured for that run only: the next run starts from the estimate
 
         assert run(seeds, out, "--format", "openai", "--format", "gemini") == 0

@@ -37,6 +37,7 @@ def build_manifest(seeds_path: Path, flags: dict, run: RunReport, seconds: float
         "by_generator": report.get("by_generator", {}),
         "api_calls": report.get("api_calls", 0),
         "cache_hits": report.get("cache_hits", 0),
+        "count_tokens_calls": report.get("count_tokens_calls", 0),  # Gemini countTokens for the Gemini file's counts
         "tokens": report.get("tokens", {}),  # Gemini API usage of the run, thinking ("thoughts") included
         "served_models": report.get("served_models", {}),  # replies per model that answered (modelVersion)
         "margin": report.get("margin", {}),  # extra variants asked on first requests, and their estimated output tokens
