@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import replace
 
 import pytest
 
 from augment.quality.gates import seed_sample
 from augment.generators.ground import ground, ground_with_figures, ground_without_figure
+from augment.knowledge.seeds import load_seeds
 from augment.records import Sample, Seed
+from conftest import SEEDS
 
 FIGURES = re.compile(r"\d+(?:[.,:]\d+)*")
 
@@ -171,3 +174,14 @@ def test_lead_in_only_before_a_sentence_the_context_backs(seeds):
             assert all(not s.lstrip().startswith("-") for s in cited)  # never inside a list item
             if seed_id == "S021":  # the address sentence has no figure: the lead-in waits for the lake's length
                 assert len(cited) == 1 and "km" in cited[0]
+
+
+def test_a_no_figure_answer_quotes_what_the_question_also_asks_about():
+    # "... vé vào cổng nhiêu, có thang máy ko": the context lacks the price but says there is a lift; the answer
+    # says so, rather than a random note of the passage.
+    seed = next(s for s in load_seeds(SEEDS) if "thang máy" in s.question.lower())
+    sample = Sample(seed, "ad ơi ngu hanh son ve vao cong nhieu, co thang may ko", seed.answer, "offline", "register", "nodiacritics")
+    answers = [ground_without_figure(sample, random.Random(i)) for i in range(12)]
+    assert all(grounded is not None and "thang máy" in grounded.assistant for grounded in answers)
+    plain = replace(sample, user="vé vào cổng bao nhiêu ạ")  # nothing else asked: any fact of the passage may be quoted
+    assert {ground_without_figure(plain, random.Random(i)).assistant for i in range(12)} - {a.assistant for a in answers}

@@ -17,7 +17,7 @@ from augment.quality.framing import known_openers
 from augment.knowledge.seed_facts import FactRecord, record_for
 from augment.quality.grounding import cited_backed
 from augment.records import Sample
-from augment.text import amounts, sentences
+from augment.text import amounts, loose_key, sentences
 
 Check = Callable[[Sample], str]
 
@@ -134,20 +134,36 @@ def ground_without_figure(sample: Sample, rng: random.Random, pool: Sequence[Fac
     if record is None or record.kind not in kinds or not any(f.kind == "price" for f in record.figures):
         return None
     context = _passages(record, {}, False, sample.seed.place, pool, rng)
-    answer = _no_figure_answer(record, kinds[record.kind], rng, sample.seed.answer)
+    answer = _no_figure_answer(record, kinds[record.kind], rng, sample.seed.answer, sample.user)
     return replace(sample, assistant=answer, context=context, grounding="no-figure")
 
 
-def _no_figure_answer(record: FactRecord, kind: dict, rng: random.Random, reference: str) -> str:
-    """Write an answer naming the missing price by the subject's noun, what the context holds, and how to check."""
+def _no_figure_answer(record: FactRecord, kind: dict, rng: random.Random, reference: str, question: str = "") -> str:
+    """Write an answer naming the missing price by the subject's noun, what the context holds, and how to check.
+
+    The fact quoted is one the question also asks about where there is one ("... có thang máy không" -> "khu núi có
+    thang máy lên núi"), else one about the price, else any.
+    """
     data = _data()["no_figure"]
     noun, check = kind["noun"], rng.choice(kind["check"]).format(entity=record.entity)
     facts = _facts(record, reference)
     if not facts:
         return rng.choice(data["empty"]).format(noun=noun, entity=record.entity, check=check)
+    asked = [fact for fact in facts if _shares_a_phrase(fact, question, record.entity)]
     pricey = [fact for fact in facts if any(re.search(rf"(?<!\w){w}(?!\w)", fact) for w in data["price_words"])]
-    found = rng.choice(data["found"]).format(entity=record.entity, fact=rng.choice(pricey or facts))
+    found = rng.choice(data["found"]).format(entity=record.entity, fact=rng.choice(asked or pricey or facts))
     return rng.choice(data["answers"]).format(found=found, noun=noun, noun_cap=capitalised(noun), check=check)
+
+
+def _shares_a_phrase(fact: str, question: str, entity: str) -> bool:
+    """Return True if the fact and the question share two syllables in a row (accents and case aside) beyond the
+    subject's own name."""
+    return bool((_syllable_pairs(fact) & _syllable_pairs(question)) - _syllable_pairs(entity))
+
+
+def _syllable_pairs(text: str) -> set[tuple[str, str]]:
+    words = loose_key(text).split()
+    return set(zip(words, words[1:]))
 
 
 def _facts(record: FactRecord, reference: str) -> list[str]:
