@@ -78,6 +78,21 @@ def test_no_answer_piles_up_particles_or_says_yes_before_a_closed_question(lines
     assert eager == []
 
 
+def test_no_common_noun_keeps_a_capital_after_an_opener_or_a_connector(lines):
+    # "Thêm nữa, Lẩu gà lá é có vị ..." : the capital was the seed sentence's start, not the dish's name.
+    leads = re.compile(r"(?:^Dạ|Ngoài ra|Thêm nữa|Một điều nữa là), (?=[^\W\d_])(.{0,40})", re.MULTILINE)
+    names = wording.canonical_names()
+    capitalised = []
+    for meta, _, answer, _, _ in _generated(lines):
+        for rest in leads.findall(answer):
+            if not rest[:1].isupper():
+                continue
+            named = wording.names_re().match(rest.lower())
+            if not (named and names[" ".join(named.group(0).split())][:1].isupper()):
+                capitalised.append(rest)
+    assert capitalised == []
+
+
 _HEDGES = r"(?:khoảng|tầm|chừng|cỡ|độ|xấp xỉ)"
 
 

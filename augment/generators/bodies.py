@@ -18,7 +18,7 @@ from importlib import resources
 from augment.quality.framing import (
     eager_on_denial, eager_on_question, is_ack, is_closer, lead_in_before_prose, opener_phrase,
 )
-from augment.quality.wording import names_re
+from augment.quality.wording import canonical_names, names_re
 from augment.text import sentences
 
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
@@ -236,9 +236,11 @@ def assemble(opener: str, lines: list[str], closer: str, alone: bool) -> str:
 
 
 def lower_first(text: str) -> str:
-    """Return text with its first letter lower-cased, unless it starts with a name ("Đà Lạt ...")."""
+    """Return text with its first letter lower-cased, unless it starts with a name spelt with a capital ("Đà Lạt
+    ...", not "lẩu gà lá é", which only a sentence's start capitalised)."""
     named = names_re().match(text.lower())
-    return text if named and text[:1].isupper() else text[:1].lower() + text[1:]
+    own = canonical_names().get(" ".join(named.group(0).split()), "") if named else ""
+    return text if own[:1].isupper() else text[:1].lower() + text[1:]
 
 
 def body_sentences(answer: str) -> tuple[str, ...]:
