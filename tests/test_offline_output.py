@@ -40,7 +40,7 @@ def _generated(lines):
 
 
 @pytest.mark.parametrize("defect", [
-    "tag-on-wh-question", "particle-on-question", "stacked-request", "pronoun-clash", "address-mismatch",
+    "tag-on-wh-question", "stacked-tags", "particle-on-question", "stacked-request", "pronoun-clash", "address-mismatch",
     "mid-sentence-capital", "register-unmarked", "register-leak",
 ])
 def test_no_user_turn_has_a_wording_defect(lines, defect):

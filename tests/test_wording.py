@@ -167,8 +167,10 @@ def test_the_pronoun_pairs_with_how_the_bot_is_addressed(user, bad):
     ("Cho mình hỏi lịch trình cho nhóm 6 đứa sv ít tiền ạ?", "polite", True),
     ("Cho mình hỏi vé Langbiang bao nhiêu ạ?", "polite", False),  # "bao nhiêu" is no shorthand
     ("ad ơi vé langbiang bnhiu z", "teencode", False),  # shorthand is teen-code's own
+    ("ad ơi tôi muốn đưa bố mẹ đi đà lạt 3 ngày vs ạ", "teencode", True),  # teen-code does not say "tôi"
+    ("Cho tôi hỏi vé Langbiang bao nhiêu ạ?", "polite", False),
 ])
-def test_a_polite_turn_holds_no_chat_shorthand(user, register, bad):
+def test_a_turn_holds_no_word_its_register_never_uses(user, register, bad):
     assert wording.register_leak(user, register) is bad
 
 
@@ -177,6 +179,22 @@ def test_polite_cores_are_written_in_standard_spelling():
     core = "vé vào cửa nhiêu, có xa ko, bao nhiêu tiền, nhóm 6 đứa sv"
     assert _style_core(core, "polite") == "vé vào cửa bao nhiêu, có xa không, bao nhiêu tiền, nhóm 6 đứa sinh viên"
     assert _style_core(core, "casual") == core
+
+
+@pytest.mark.parametrize("user, bad", [
+    ("Bạn cho mình biết quảng trường Lâm Viên cách chợ xa không được không ạ?", True),
+    ("cách xa ko dc ko ad", True),
+    ("bản cát cát có xa ko ạ, đi bộ dc ko ạ", False),  # one tag a clause
+    ("Bạn cho mình biết chợ đêm ở đâu được không ạ?", False),
+])
+def test_a_clause_ends_with_one_yes_no_tag(user, bad):
+    assert wording.stacked_tags(user) is bad
+
+
+def test_a_yes_no_core_gets_no_wrapper_that_adds_a_tag():
+    table = {"ask": ["Bạn cho mình biết {q} được không ạ?", "Cho mình hỏi {q} ạ?"], "yesno": ["Ad ơi {q} ta?"]}
+    fitting = [wrapper for wrapper, _ in fitting_wrappers(table, "⟦0⟧ có bãi biển nào đẹp, nước trong không")]
+    assert "Bạn cho mình biết {q} được không ạ?" not in fitting and "Cho mình hỏi {q} ạ?" in fitting
 
 
 @pytest.mark.parametrize("user, opener, bad", [

@@ -6,7 +6,8 @@ import re
 from functools import cache, lru_cache
 
 from augment.quality.wording import (
-    address_mismatch, key, particle_on_question, patterns, pronoun_families, pronoun_spans, requests, tag_on_wh,
+    address_mismatch, data, key, particle_on_question, patterns, pronoun_families, pronoun_spans, requests,
+    stacked_tags, tag_on_wh,
 )
 
 TYPES = ("wh", "yesno", "request", "keyword")
@@ -95,8 +96,15 @@ def fitting_wrappers(register_wrappers: dict[str, list[str]], core: str, asked: 
             continue  # one request per turn
         if statement_last and _tail_words(wrapper) - {"ạ"}:
             continue  # "... tối nay muốn xem phun lửa vậy ad?": a question's particle would close the statement
+        if kind == "yesno" and _tail_words(wrapper) & _yesno_tags():
+            continue  # "... nước trong không được không ạ?": the core keeps its own tag
         fitting.append((wrapper, family))
     return fitting
+
+
+@cache
+def _yesno_tags() -> frozenset[str]:
+    return frozenset(data()["yesno_tags"])
 
 
 @cache
@@ -121,6 +129,7 @@ def with_pronoun(core: str, spelling: str) -> str:
 
 
 def fits(user: str) -> bool:
-    """Return True if the written turn has no yes/no tag or softener on a question, one request at most, and a
-    pronoun that pairs with how it addresses the bot."""
-    return not tag_on_wh(user) and requests(user) <= 1 and not particle_on_question(user) and not address_mismatch(user)
+    """Return True if the written turn has no misplaced or doubled yes/no tag, no softener on a question, one request
+    at most, and a pronoun that pairs with how it addresses the bot."""
+    return not (tag_on_wh(user) or stacked_tags(user) or requests(user) > 1 or particle_on_question(user)
+                or address_mismatch(user))

@@ -72,6 +72,10 @@ def patterns(unaccented: bool) -> dict[str, re.Pattern]:
         "wh": words_re(d["wh_words"], unaccented),
         "yesno_before": words_re(d["yesno_openers"], unaccented),
         "tag_end": re.compile(rf"(?<!\w){tag}$"),
+        "stacked_tags": re.compile(
+            rf"(?<!\w)(?:{_alternatives(d['yesno_tags'], unaccented)}) (?:\w+ )?(?:{_alternatives(d['yesno_tags'], unaccented)})"
+            rf"(?: (?:{_alternatives(d['tag_tails'], unaccented)}))*$"
+        ),
         "question_end": re.compile(
             rf"(?<!\w)(?:{_alternatives([*d['yesno_tags'], *d['question_particles']], unaccented)})"
             rf"(?: (?:{_alternatives(d['particle_tails'], unaccented)}))*$"
@@ -262,23 +266,34 @@ def address_mismatch(user: str) -> bool:
 
 
 def register_leak(user: str, register: str) -> bool:
-    """Return True if a polite or deferential turn holds chat shorthand ("ko", "j", "vé vào cửa nhiêu")."""
-    leaks = data()["register_leaks"]
-    if register not in leaks["registers"]:
+    """Return True if the turn holds a word its register never uses ("ko" in a polite turn, "tôi" in teen-code)."""
+    listed = data()["register_leaks"]["applies"].get(register)
+    if not listed:
         return False
     text, unaccented = key(user)
-    return bool(_leak_re(unaccented).search(text))
+    return bool(_leak_re(listed, unaccented).search(text))
 
 
 @cache
-def _leak_re(unaccented: bool) -> re.Pattern:
-    return words_re(data()["register_leaks"]["words"], unaccented)
+def _leak_re(listed: str, unaccented: bool) -> re.Pattern:
+    return words_re(data()["register_leaks"][listed], unaccented)
+
+
+def stacked_tags(user: str) -> bool:
+    """Return True if a clause ends with two yes/no tags ("... xa không được không ạ?")."""
+    for clause in CLAUSE_SPLIT_RE.split(user):
+        text, unaccented = key(clause)
+        if patterns(unaccented)["stacked_tags"].search(text):
+            return True
+    return False
 
 
 def user_defect(user: str, register: str, allowed: str = "") -> str:
     """Return the name of the first wording defect of a user turn, or ""."""
     if tag_on_wh(user):
         return "tag-on-wh-question"
+    if stacked_tags(user):
+        return "stacked-tags"
     if particle_on_question(user):
         return "particle-on-question"
     if requests(user) > 1:
