@@ -18,8 +18,8 @@ _SLOT_RE = re.compile(r"⟦\d+⟧")
 def sentence_type(core: str, asked: bool = False) -> str:
     """Return the core's type: wh, yesno (ends with a yes/no particle), request (asks for something) or keyword.
 
-    The last clause decides; a statement after a question ("cầu Rồng ở đâu? tối nay muốn xem") keeps the question's
-    type. asked says the seed question ended with "?" or a question particle the core lost ("... có biển luôn hả
+    The last clause that asks decides, so a statement after a question ("cầu Rồng ở đâu? tối nay muốn xem") keeps
+    the question's type. asked says the seed question ended with "?" or a question particle the core lost ("... có biển luôn hả
     ad?"): with a predicate ("có", "được", "nên" ...) and no wh-word or request, it is a yes/no question, never a
     topic to ask for ("Ad gợi ý ... có biển luôn với").
     """
@@ -59,7 +59,7 @@ def asked_in(question: str) -> bool:
 
 def ends_in_statement(core: str) -> bool:
     """Return True if a statement follows the core's question ("cầu Rồng ở đâu? tối nay muốn xem phun lửa")."""
-    head, mark, tail = core.rpartition("?")
+    _, mark, tail = core.rpartition("?")
     return bool(mark) and bool(tail.strip())
 
 
