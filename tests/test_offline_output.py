@@ -80,7 +80,7 @@ def test_no_answer_piles_up_particles_or_says_yes_before_a_closed_question(lines
 
 def test_no_common_noun_keeps_a_capital_after_an_opener_or_a_connector(lines):
     # "Thêm nữa, Lẩu gà lá é có vị ..." : the capital was the seed sentence's start, not the dish's name.
-    leads = re.compile(r"(?:^Dạ|Ngoài ra|Thêm nữa|Một điều nữa là), (?=[^\W\d_])(.{0,40})", re.MULTILINE)
+    leads = re.compile(r"(?:^Dạ,|Ngoài ra,|Thêm nữa,|Một điều nữa là) (?=[^\W\d_])(.{0,40})", re.MULTILINE)
     names = wording.canonical_names()
     capitalised = []
     for meta, _, answer, _, _ in _generated(lines):

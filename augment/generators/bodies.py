@@ -186,7 +186,7 @@ def _add_connector(lines: list[str], rng: random.Random) -> list[str]:
     index, at = rng.choice(sites)
     parts = list(_parts(lines[index]))
     part = parts[at]
-    parts[at] = f"{rng.choice(data['connectors'])}, {lower_first(part)}"
+    parts[at] = f"{rng.choice(data['connectors'])}{lower_first(part)}"
     return [*lines[:index], " ".join(parts), *lines[index + 1:]]
 
 
