@@ -66,16 +66,14 @@ def key(text: str) -> tuple[str, bool]:
 def patterns(unaccented: bool) -> dict[str, re.Pattern]:
     """Return the compiled word patterns (wh, yes/no, tags, requests, closers, register markers) for one spelling."""
     d = data()
-    tag = rf"(?:{_alternatives(d['yesno_tags'], unaccented)})(?: (?:{_alternatives(d['tag_tails'], unaccented)}))*"
+    tags = rf"(?:{_alternatives(d['yesno_tags'], unaccented)})"
+    tag = rf"{tags}(?: (?:{_alternatives(d['tag_tails'], unaccented)}))*"
     registers = {name: words_re(words, unaccented) for name, words in d["registers"].items()}
     return {
         "wh": words_re(d["wh_words"], unaccented),
         "yesno_before": words_re(d["yesno_openers"], unaccented),
         "tag_end": re.compile(rf"(?<!\w){tag}$"),
-        "stacked_tags": re.compile(
-            rf"(?<!\w)(?:{_alternatives(d['yesno_tags'], unaccented)}) (?:\w+ )?(?:{_alternatives(d['yesno_tags'], unaccented)})"
-            rf"(?: (?:{_alternatives(d['tag_tails'], unaccented)}))*$"
-        ),
+        "stacked_tags": re.compile(rf"(?<!\w){tags} (?:\w+ )?{tags}(?: (?:{_alternatives(d['tag_tails'], unaccented)}))*$"),
         "question_end": re.compile(
             rf"(?<!\w)(?:{_alternatives([*d['yesno_tags'], *d['question_particles']], unaccented)})"
             rf"(?: (?:{_alternatives(d['particle_tails'], unaccented)}))*$"
